@@ -1,0 +1,52 @@
+// Lint: type-aware rules, plus the architecture's boundaries (design.md, style rule 4).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const services = ['gateway', 'users', 'orders', 'payments', 'inventory', 'notifications'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.souk/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['**/*.test.ts'],
+    rules: { '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: ['describe', 'it', 'test', 'suite'], package: 'node:test' }] }] },
+  },
+  ...services.map((service) => ({
+    files: [`services/${service}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: services.filter((s) => s !== service).flatMap((s) => [`@souk/${s}`, `**/services/${s}/**`]), message: 'A service never imports another service.' },
+            { group: ['@souk/*/src/**', '@souk/*/*'], message: 'Import a package through its exports map.' },
+          ],
+        },
+      ],
+    },
+  })),
+  {
+    files: ['services/*/src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'pg', 'undici', 'fastify', '@souk/chassis', '**/data/**', '**/http/**'], message: 'domain/ is pure logic: no I/O.' },
+          ],
+        },
+      ],
+    },
+  },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+);

@@ -1,0 +1,139 @@
+// Errors as RFC 9457 problem details with a stable, per-service code. A client never sees a stack trace.
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+export class ProblemError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly headers: Record<string, string>;
+  readonly extensions: Record<string, unknown>;
+
+  constructor(
+    status: number,
+    code: string,
+    detail: string,
+    options: { headers?: Record<string, string>; extensions?: Record<string, unknown> } = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+    this.status = status;
+    this.code = code;
+    this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
+  }
+}
+
+export const badRequest = (code: string, detail: string) => new ProblemError(400, code, detail);
+export const unauthorized = (detail = 'A valid access token is required.') =>
+  new ProblemError(401, 'UNAUTHORIZED', detail, { headers: { 'www-authenticate': 'Bearer' } });
+export const forbidden = (detail = 'Your role does not allow this.') => new ProblemError(403, 'FORBIDDEN', detail);
+export const notFound = (code: string, detail: string) => new ProblemError(404, code, detail);
+export const conflict = (code: string, detail: string) => new ProblemError(409, code, detail);
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail?: string;
+  instance?: string;
+  requestId?: string;
+  [extension: string]: unknown;
+}
+
+export function problemBody(
+  status: number,
+  code: string,
+  detail: string | undefined,
+  instance?: string,
+  requestId?: string,
+): ProblemBody {
+  return {
+    type: `urn:souk:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    code,
+    ...(detail === undefined ? {} : { detail }),
+    ...(instance === undefined ? {} : { instance }),
+    ...(requestId === undefined ? {} : { requestId }),
+  };
+}
+
+/** Fastify's own error codes for malformed requests, mapped to the problem a client should see. */
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE', detail: 'The request body exceeds 1 MiB.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    detail: 'Send the body as application/json.',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'EMPTY_BODY', detail: 'The JSON body is empty.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'INVALID_CONTENT_LENGTH',
+    detail: 'Content-Length does not match the body.',
+  },
+};
+
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const send = (status: number, code: string, detail: string, extensions: Record<string, unknown> = {}) =>
+      reply
+        .status(status)
+        .type('application/problem+json')
+        .send({ ...problemBody(status, code, detail, request.url, request.id), ...extensions });
+
+    if (error instanceof ProblemError) {
+      void reply.headers(error.headers);
+      return send(error.status, error.code, error.message, error.extensions);
+    }
+    if (error.validation) {
+      const errors = error.validation.map((issue) => ({
+        field: `${error.validationContext ?? 'body'}${issue.instancePath}`.replaceAll('/', '.'),
+        message: describeIssue(issue),
+      }));
+      return send(400, 'VALIDATION_FAILED', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+    }
+    const known = error.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[error.code];
+    if (known) return send(known.status, known.code, known.detail);
+    if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+      return send(400, 'MALFORMED_JSON', 'The body is not valid JSON.');
+    }
+    if (error.statusCode === 429) {
+      return send(429, 'RATE_LIMITED', error.message);
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return send(error.statusCode, 'BAD_REQUEST', error.message);
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return send(500, 'INTERNAL', 'Something went wrong on our side; the request id identifies it in our logs.');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .type('application/problem+json')
+      .send(problemBody(404, 'ROUTE_NOT_FOUND', `No route ${request.method} ${request.url}.`, request.url, request.id)),
+  );
+}
+
+function describeIssue(issue: { keyword: string; message?: string; params: Record<string, unknown> }): string {
+  if (issue.keyword === 'additionalProperties') return `unknown field '${String(issue.params.additionalProperty)}'`;
+  return issue.message ?? issue.keyword;
+}

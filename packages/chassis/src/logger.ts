@@ -1,0 +1,20 @@
+// Structured logs: JSON lines (the supervisor and log shippers read them), pretty when a person watches.
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(service: string, level: string): Logger {
+  return pino({
+    name: service,
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers["x-souk-identity"]', '*.password', '*.refreshToken'],
+      censor: '[redacted]',
+    },
+    transport: process.stdout.isTTY
+      ? { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' } }
+      : undefined,
+  });
+}

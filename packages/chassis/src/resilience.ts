@@ -1,0 +1,174 @@
+// Outbound calls: every upstream gets a keep-alive pool and a policy of bulkhead, retry with exponential
+// backoff and jitter, circuit breaker and timeout (cockatiel), configured per upstream and hot-reloadable.
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TaskCancelledError,
+  TimeoutStrategy,
+  bulkhead,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+  type IPolicy,
+} from 'cockatiel';
+import Type, { type Static } from 'typebox';
+import { Pool, type Dispatcher } from 'undici';
+
+export const ResiliencePolicy = Type.Object(
+  {
+    timeoutMs: Type.Integer({ minimum: 1, default: 5000 }),
+    retries: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),
+    retryBaseDelayMs: Type.Integer({ minimum: 1, default: 50 }),
+    breaker: Type.Object(
+      {
+        consecutiveFailures: Type.Integer({ minimum: 1, default: 5 }),
+        halfOpenAfterMs: Type.Integer({ minimum: 1, default: 5000 }),
+      },
+      { default: {} },
+    ),
+    bulkhead: Type.Object(
+      {
+        limit: Type.Integer({ minimum: 1, default: 128 }),
+        queue: Type.Integer({ minimum: 0, default: 512 }),
+      },
+      { default: {} },
+    ),
+  },
+  { default: {} },
+);
+export type ResiliencePolicy = Static<typeof ResiliencePolicy>;
+
+export interface UpstreamRequest {
+  method: Dispatcher.HttpMethod;
+  path: string;
+  headers?: Record<string, string | string[] | undefined>;
+  body?: Buffer | string;
+  /** Safe to send twice: GET/HEAD always are; a mutating call is when it carries an idempotency key. */
+  idempotent?: boolean;
+  /** Overrides the policy's timeout for this call (a gateway route's own timeout). */
+  timeoutMs?: number;
+  retries?: number;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** Why an upstream call produced no response; the gateway maps each to a problem. */
+export class UpstreamUnavailableError extends Error {
+  override name = 'UpstreamUnavailableError';
+  readonly upstream: string;
+  readonly reason: 'timeout' | 'circuit-open' | 'overloaded' | 'unreachable';
+
+  constructor(upstream: string, reason: UpstreamUnavailableError['reason'], options?: ErrorOptions) {
+    super(`${upstream} is ${reason}`, options);
+    this.upstream = upstream;
+    this.reason = reason;
+  }
+}
+
+/** A 502/503/504 from upstream is worth a retry (when idempotent) and counts against the breaker. */
+class TransientStatus extends Error {
+  readonly response: UpstreamResponse;
+
+  constructor(response: UpstreamResponse) {
+    super(`upstream answered ${response.status}`);
+    this.response = response;
+  }
+}
+
+const TRANSIENT_STATUSES = new Set([502, 503, 504]);
+const isTransient = (error: unknown) =>
+  error instanceof TransientStatus || (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('UND_ERR')) || isConnectError(error);
+const isConnectError = (error: unknown) =>
+  error instanceof Error && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? '');
+
+export class UpstreamClient {
+  readonly name: string;
+  readonly #baseUrl: () => string;
+  readonly #pools = new Map<string, Pool>();
+  #policy!: { breakerAndBulkhead: IPolicy; config: ResiliencePolicy };
+
+  constructor(name: string, baseUrl: () => string, policy: ResiliencePolicy) {
+    this.name = name;
+    this.#baseUrl = baseUrl;
+    this.configure(policy);
+  }
+
+  /** Applies a new policy (hot reload); the breaker starts closed again. */
+  configure(config: ResiliencePolicy): void {
+    const breaker = circuitBreaker(handleWhen(isTransient), {
+      halfOpenAfter: config.breaker.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(config.breaker.consecutiveFailures),
+    });
+    this.#policy = { breakerAndBulkhead: wrap(bulkhead(config.bulkhead.limit, config.bulkhead.queue), breaker), config };
+  }
+
+  async request(call: UpstreamRequest): Promise<UpstreamResponse> {
+    const { config, breakerAndBulkhead } = this.#policy;
+    const safe = call.idempotent ?? (call.method === 'GET' || call.method === 'HEAD');
+    const attempts = safe ? (call.retries ?? config.retries) : 0;
+    const policy = wrap(
+      retry(handleWhen(isTransient), {
+        maxAttempts: attempts,
+        backoff: new ExponentialBackoff({ initialDelay: config.retryBaseDelayMs, maxDelay: 2000 }),
+      }),
+      breakerAndBulkhead,
+      timeout(call.timeoutMs ?? config.timeoutMs, TimeoutStrategy.Aggressive),
+    );
+    try {
+      return await policy.execute(async ({ signal }) => {
+        const response = await this.#send(call, signal);
+        if (TRANSIENT_STATUSES.has(response.status)) throw new TransientStatus(response);
+        return response;
+      });
+    } catch (error) {
+      if (error instanceof TransientStatus) return error.response;
+      if (error instanceof TaskCancelledError) throw new UpstreamUnavailableError(this.name, 'timeout', { cause: error });
+      if (error instanceof BrokenCircuitError) throw new UpstreamUnavailableError(this.name, 'circuit-open', { cause: error });
+      if (error instanceof BulkheadRejectedError) throw new UpstreamUnavailableError(this.name, 'overloaded', { cause: error });
+      if (isTransient(error)) throw new UpstreamUnavailableError(this.name, 'unreachable', { cause: error });
+      throw error;
+    }
+  }
+
+  /** Sends JSON and parses the JSON answer; the caller decides what each status means. */
+  async json<T>(call: Omit<UpstreamRequest, 'body'> & { body?: unknown }): Promise<{ status: number; body: T }> {
+    const response = await this.request({
+      ...call,
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...call.headers },
+      body: call.body === undefined ? undefined : JSON.stringify(call.body),
+    });
+    const text = response.body.toString('utf8');
+    return { status: response.status, body: (text.length > 0 ? JSON.parse(text) : undefined) as T };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+    this.#pools.clear();
+  }
+
+  async #send(call: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+    const origin = this.#baseUrl();
+    let pool = this.#pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, { connections: 128, keepAliveTimeout: 10_000 });
+      this.#pools.set(origin, pool);
+    }
+    const response = await pool.request({
+      method: call.method,
+      path: call.path,
+      headers: call.headers,
+      body: call.body,
+      signal,
+    });
+    const body = Buffer.from(await response.body.arrayBuffer());
+    return { status: response.statusCode, headers: response.headers, body };
+  }
+}

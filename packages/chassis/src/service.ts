@@ -1,0 +1,278 @@
+// createService(): the chassis every Souk service stands on. One call gives config (hot-reloaded), logs,
+// health, metrics, validation, problem+json errors, identity, PostgreSQL with migrations, upstream clients
+// and graceful shutdown; main.ts then only adds routes.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import Type, { type Static, type TObject, type TProperties } from 'typebox';
+import { YamlFileConfigSource, parseConfig, watchConfig, type ConfigSource, type LiveConfig } from './config.ts';
+import { createPool, migrate, type Pool } from './db.ts';
+import { installProblemHandlers, unauthorized } from './errors.ts';
+import { Health } from './health.ts';
+import { IDENTITY_HEADER, createIdentitySigner, type Identity, type IdentitySigner } from './identity.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics, instrumentHttp } from './metrics.ts';
+import { StaticRegistry, type Registry } from './registry.ts';
+import { ResiliencePolicy, UpstreamClient } from './resilience.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity: Identity | undefined;
+  }
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Where each service listens in the local profile (design.md); the registry's default address table. */
+export const LOCAL_PORTS = {
+  gateway: 8080,
+  users: 5001,
+  orders: 5002,
+  payments: 5003,
+  inventory: 5004,
+  notifications: 5005,
+} as const;
+export type ServiceName = keyof typeof LOCAL_PORTS;
+
+const localAddresses = Object.fromEntries(
+  Object.entries(LOCAL_PORTS).map(([name, port]) => [name, `http://127.0.0.1:${port}`]),
+);
+
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+const baseConfigProperties = (port: number) => ({
+  http: Type.Object(
+    { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, maximum: 65535, default: port }) },
+    { default: {} },
+  ),
+  log: Type.Object({ level: Type.String({ default: 'info' }) }, { default: {} }),
+  database: Type.Object(
+    { url: Type.Optional(Type.String()), poolSize: Type.Integer({ minimum: 1, default: 10 }) },
+    { default: {} },
+  ),
+  internal: Type.Object({ secret: Type.String({ minLength: 32 }) }),
+  registry: Type.Record(Type.String(), Type.String(), { default: localAddresses }),
+  upstreams: Type.Record(Type.String(), ResiliencePolicy, { default: {} }),
+});
+type BaseConfigProperties = ReturnType<typeof baseConfigProperties>;
+
+export type ServiceConfig<P extends TProperties> = Static<TObject<BaseConfigProperties>> & Static<TObject<P>>;
+
+export interface ServiceOptions<P extends TProperties> {
+  name: ServiceName;
+  /** One sentence: what the service is for. Shown in the OpenAPI document. */
+  description: string;
+  /** The service's own configuration, beside the chassis' (http, log, database, internal, registry). */
+  config?: P;
+  /** A folder of `NNN_name.sql` files; when given, the service owns a database. */
+  migrations?: URL;
+  env?: NodeJS.ProcessEnv;
+  configSource?: ConfigSource;
+}
+
+export interface Service<C> {
+  readonly name: ServiceName;
+  readonly app: App;
+  readonly log: Logger;
+  readonly config: LiveConfig<C>;
+  readonly health: Health;
+  readonly identity: IdentitySigner;
+  readonly registry: Registry;
+  /** The service's database; only when it was created with migrations. */
+  readonly db: Pool;
+  /** A resilient client for another service, its policy from `upstreams.<name>` in config. */
+  upstream(name: ServiceName): UpstreamClient;
+  /** Runs on shutdown, after the HTTP server stopped, in reverse order of registration. */
+  onClose(close: () => Promise<void> | void): void;
+  /** Listens, then drains and stops on SIGTERM/SIGINT. Resolves with the bound address. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function createService<P extends TProperties = Record<never, never>>(
+  options: ServiceOptions<P>,
+): Promise<Service<ServiceConfig<P>>> {
+  const env = options.env ?? process.env;
+  const schema = Type.Object({ ...baseConfigProperties(LOCAL_PORTS[options.name]), ...(options.config ?? {}) });
+  const source =
+    options.configSource ??
+    new YamlFileConfigSource(env.SOUK_CONFIG_FILE ?? path.join(process.cwd(), 'config', `${options.name}.yaml`));
+  const bootLog = createLogger(options.name, env.SOUK__LOG__LEVEL ?? 'info');
+  const parse = (raw: Record<string, unknown>) => parseConfig(schema, raw) as ServiceConfig<P>;
+  const { config, stop: stopWatching } = await watchConfig(parse, source, env, bootLog);
+  const log = bootLog;
+  config.onChange((next) => {
+    log.level = next.log.level;
+  });
+  log.level = config.current.log.level;
+
+  const app = Fastify({
+    loggerInstance: log,
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'requestId',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  installValidation(app);
+  installProblemHandlers(app);
+  await app.register(swagger, {
+    openapi: { info: { title: `souk ${options.name}`, description: options.description, version: '0.1.0' } },
+  });
+  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+
+  const identity = createIdentitySigner(config.current.internal.secret);
+  app.decorateRequest('identity', undefined);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const credential = request.headers[IDENTITY_HEADER];
+    if (typeof credential !== 'string') return;
+    const verified = identity.verify(credential);
+    if (verified === undefined) throw unauthorized('The identity credential is invalid or expired.');
+    request.identity = verified;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const level = request.url.startsWith('/health') || request.url === '/metrics' ? 'debug' : 'info';
+    request.log[level](
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request served',
+    );
+  });
+
+  const health = new Health();
+  health.routes(app);
+  instrumentHttp(app, createMetrics(options.name));
+
+  const closers: Array<() => Promise<void> | void> = [stopWatching];
+  const registry: Registry = new StaticRegistry(() => config.current.registry);
+
+  let db: Pool | undefined;
+  if (options.migrations) {
+    const url = config.current.database.url;
+    if (url === undefined) throw new Error(`${options.name} needs database.url (SOUK__DATABASE__URL)`);
+    db = createPool(url, { max: config.current.database.poolSize, applicationName: options.name });
+    db.on('error', (error) => log.warn({ err: error }, 'idle database connection failed'));
+    const pool = db;
+    closers.push(() => pool.end());
+    const applied = await migrate(pool, options.migrations);
+    if (applied.length > 0) log.info({ applied }, 'database migrated');
+    health.addCheck('database', async () => {
+      await pool.query('SELECT 1');
+    });
+  }
+
+  const upstreams = new Map<ServiceName, UpstreamClient>();
+  const policyFor = (name: string) => config.current.upstreams[name] ?? parseDefaultPolicy();
+  config.onChange(() => {
+    for (const [name, client] of upstreams) client.configure(policyFor(name));
+  });
+  closers.push(() => Promise.all([...upstreams.values()].map((client) => client.close())).then(() => {}));
+
+  app.addHook('onClose', async () => {
+    for (const close of closers.toReversed()) {
+      try {
+        await close();
+      } catch (error) {
+        log.warn({ err: error }, 'a resource failed to close');
+      }
+    }
+  });
+
+  let stopping: Promise<void> | undefined;
+  const service: Service<ServiceConfig<P>> = {
+    name: options.name,
+    app,
+    log,
+    config,
+    health,
+    identity,
+    registry,
+    get db() {
+      if (db === undefined) throw new Error(`${options.name} was created without a database`);
+      return db;
+    },
+    upstream(name) {
+      let client = upstreams.get(name);
+      if (client === undefined) {
+        client = new UpstreamClient(name, () => registry.resolve(name), policyFor(name));
+        upstreams.set(name, client);
+      }
+      return client;
+    },
+    onClose(close) {
+      closers.push(close);
+    },
+    async start() {
+      const { host, port } = config.current.http;
+      const address = await app.listen({ host, port });
+      await registry.register({ service: options.name, url: address });
+      const shutdown = (signal: string) => {
+        log.info({ signal }, 'draining');
+        const timer = setTimeout(() => {
+          log.error('shutdown took longer than 10 s; exiting');
+          process.exit(1);
+        }, 10_000).unref();
+        service.stop().then(
+          () => {
+            clearTimeout(timer);
+            log.info('stopped');
+            process.exit(0);
+          },
+          (error: unknown) => {
+            log.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+      log.info({ address }, `${options.name} ready`);
+      return address;
+    },
+    stop() {
+      stopping ??= (async () => {
+        health.startDraining();
+        await registry.deregister();
+        await app.close();
+      })();
+      return stopping;
+    },
+  };
+  return service;
+}
+
+const parseDefaultPolicy = () =>
+  ({ timeoutMs: 5000, retries: 2, retryBaseDelayMs: 50, breaker: { consecutiveFailures: 5, halfOpenAfterMs: 5000 }, bulkhead: { limit: 128, queue: 512 } }) satisfies ResiliencePolicy;
+
+/** Bodies are validated strictly (no type coercion, unknown fields rejected); params and query strings are
+ * strings on the wire, so those are coerced to the declared types. */
+function installValidation(app: App): void {
+  const common = { allErrors: false, useDefaults: true, removeAdditional: false, strict: false } as const;
+  const body = new Ajv({ ...common, coerceTypes: false });
+  const query = new Ajv({ ...common, coerceTypes: 'array' });
+  addFormats.default(body);
+  addFormats.default(query);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : query).compile(schema));
+}

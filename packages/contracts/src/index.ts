@@ -1,0 +1,5 @@
+// The public contract of Souk: API schemas, event types and role names shared by every service. Types only.
+export * from './common.ts';
+export * from './users.ts';
+export * from './products.ts';
+export * from './events.ts';
