@@ -1,0 +1,75 @@
+// Test support: throwaway databases on a real PostgreSQL server and a service configured for a test.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { ConfigSource } from './config.ts';
+
+/** The server integration tests use: the machine's PostgreSQL unless SOUK_TEST_DATABASE_URL names another. */
+export const TEST_SERVER_URL = process.env.SOUK_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A new, empty database; `drop()` removes it. */
+export async function createTestDatabase(label: string): Promise<TestDatabase> {
+  const name = `souk_test_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_SERVER_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(TEST_SERVER_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: TEST_SERVER_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export const TEST_INTERNAL_SECRET = 'test-internal-secret-0123456789abcdef';
+
+/** Environment for a service under test: its database, the shared secret, an ephemeral port, quiet logs. */
+export function testEnvironment(databaseUrl?: string): NodeJS.ProcessEnv {
+  return {
+    SOUK__INTERNAL__SECRET: TEST_INTERNAL_SECRET,
+    SOUK__HTTP__PORT: '0',
+    SOUK__LOG__LEVEL: process.env.SOUK_TEST_LOG_LEVEL ?? 'silent',
+    ...(databaseUrl === undefined ? {} : { SOUK__DATABASE__URL: databaseUrl }),
+  };
+}
+
+/** A config source held in memory, so a test can change configuration and watch the service react. */
+export class MemoryConfigSource implements ConfigSource {
+  readonly description = 'memory';
+  #value: Record<string, unknown>;
+  readonly #listeners = new Set<() => void>();
+
+  constructor(value: Record<string, unknown> = {}) {
+    this.#value = value;
+  }
+
+  async load(): Promise<Record<string, unknown>> {
+    return structuredClone(this.#value);
+  }
+
+  set(value: Record<string, unknown>): void {
+    this.#value = value;
+    for (const listener of this.#listeners) listener();
+  }
+
+  watch(onChange: () => void): () => void {
+    this.#listeners.add(onChange);
+    return () => this.#listeners.delete(onChange);
+  }
+}
