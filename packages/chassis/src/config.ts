@@ -34,7 +34,8 @@ export class YamlFileConfigSource implements ConfigSource {
     }
     const parsed: unknown = parseYaml(text);
     if (parsed === null || parsed === undefined) return {};
-    if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${this.#file}: expected a mapping`);
+    if (typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error(`${this.#file}: expected a mapping`);
     return parsed as Record<string, unknown>;
   }
 
@@ -71,7 +72,10 @@ export function environmentOverrides(env: NodeJS.ProcessEnv, prefix = 'SOUK__'):
     let node = result;
     for (const segment of segments.slice(0, -1)) {
       const child = node[segment];
-      node = (typeof child === 'object' && child !== null ? child : (node[segment] = {})) as Record<string, unknown>;
+      node = (typeof child === 'object' && child !== null ? child : (node[segment] = {})) as Record<
+        string,
+        unknown
+      >;
     }
     node[segments.at(-1)!] = parseEnvValue(value);
   }
@@ -90,7 +94,10 @@ function parseEnvValue(value: string): unknown {
   return value;
 }
 
-export function deepMerge(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+export function deepMerge(
+  base: Record<string, unknown>,
+  override: Record<string, unknown>,
+): Record<string, unknown> {
   const result: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) {
     const current = result[key];
@@ -159,16 +166,19 @@ export async function watchConfig<C>(
   env: NodeJS.ProcessEnv,
   log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void },
 ): Promise<{ config: LiveConfig<C>; stop: () => void }> {
-  const config = new LiveConfig<C>((await loadConfig(parse, source, env)) as C);
+  const config = new LiveConfig<C>(await loadConfig(parse, source, env));
   const stop = source.watch(() => {
     loadConfig(parse, source, env).then(
       (next) => {
         if (JSON.stringify(next) === JSON.stringify(config.current)) return;
-        config.replace(next as C);
+        config.replace(next);
         log.info({ source: source.description }, 'configuration reloaded');
       },
       (error: unknown) =>
-        log.error({ source: source.description, err: error }, 'configuration change rejected; keeping the previous one'),
+        log.error(
+          { source: source.description, err: error },
+          'configuration change rejected; keeping the previous one',
+        ),
     );
   });
   return { config, stop };

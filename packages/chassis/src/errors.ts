@@ -25,7 +25,8 @@ export class ProblemError extends Error {
 export const badRequest = (code: string, detail: string) => new ProblemError(400, code, detail);
 export const unauthorized = (detail = 'A valid access token is required.') =>
   new ProblemError(401, 'UNAUTHORIZED', detail, { headers: { 'www-authenticate': 'Bearer' } });
-export const forbidden = (detail = 'Your role does not allow this.') => new ProblemError(403, 'FORBIDDEN', detail);
+export const forbidden = (detail = 'Your role does not allow this.') =>
+  new ProblemError(403, 'FORBIDDEN', detail);
 export const notFound = (code: string, detail: string) => new ProblemError(404, code, detail);
 export const conflict = (code: string, detail: string) => new ProblemError(409, code, detail);
 
@@ -77,7 +78,11 @@ export function problemBody(
 
 /** Fastify's own error codes for malformed requests, mapped to the problem a client should see. */
 const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE', detail: 'The request body exceeds 1 MiB.' },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    code: 'BODY_TOO_LARGE',
+    detail: 'The request body exceeds 1 MiB.',
+  },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
@@ -108,7 +113,9 @@ export function installProblemHandlers(app: FastifyInstance): void {
         field: `${error.validationContext ?? 'body'}${issue.instancePath}`.replaceAll('/', '.'),
         message: describeIssue(issue),
       }));
-      return send(400, 'VALIDATION_FAILED', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+      return send(400, 'VALIDATION_FAILED', errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
+        errors,
+      });
     }
     const known = error.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[error.code];
     if (known) return send(known.status, known.code, known.detail);
@@ -122,18 +129,35 @@ export function installProblemHandlers(app: FastifyInstance): void {
       return send(error.statusCode, 'BAD_REQUEST', error.message);
     }
     request.log.error({ err: error }, 'unhandled error');
-    return send(500, 'INTERNAL', 'Something went wrong on our side; the request id identifies it in our logs.');
+    return send(
+      500,
+      'INTERNAL',
+      'Something went wrong on our side; the request id identifies it in our logs.',
+    );
   });
 
   app.setNotFoundHandler((request, reply) =>
     reply
       .status(404)
       .type('application/problem+json')
-      .send(problemBody(404, 'ROUTE_NOT_FOUND', `No route ${request.method} ${request.url}.`, request.url, request.id)),
+      .send(
+        problemBody(
+          404,
+          'ROUTE_NOT_FOUND',
+          `No route ${request.method} ${request.url}.`,
+          request.url,
+          request.id,
+        ),
+      ),
   );
 }
 
-function describeIssue(issue: { keyword: string; message?: string; params: Record<string, unknown> }): string {
-  if (issue.keyword === 'additionalProperties') return `unknown field '${String(issue.params.additionalProperty)}'`;
+function describeIssue(issue: {
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}): string {
+  if (issue.keyword === 'additionalProperties')
+    return `unknown field '${String(issue.params.additionalProperty)}'`;
   return issue.message ?? issue.keyword;
 }

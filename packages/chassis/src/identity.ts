@@ -6,8 +6,7 @@ import type { Role } from '@souk/contracts';
 export const IDENTITY_HEADER = 'x-souk-identity';
 
 export type Identity =
-  | { kind: 'user'; sub: string; role: Role; exp: number }
-  | { kind: 'service'; name: string; exp: number };
+  { kind: 'user'; sub: string; role: Role; exp: number } | { kind: 'service'; name: string; exp: number };
 
 export type UserIdentity = Extract<Identity, { kind: 'user' }>;
 export type ServiceIdentity = Extract<Identity, { kind: 'service' }>;

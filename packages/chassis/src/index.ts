@@ -1,10 +1,44 @@
 // @souk/chassis: what every Souk service is built on.
-export { createService, LOCAL_PORTS, type App, type Service, type ServiceConfig, type ServiceName } from './service.ts';
+export {
+  createService,
+  LOCAL_PORTS,
+  type App,
+  type Service,
+  type ServiceConfig,
+  type ServiceName,
+} from './service.ts';
 export { requireAdmin, requireService, requireUser } from './auth.ts';
-export { ProblemError, badRequest, conflict, forbidden, notFound, problemBody, unauthorized } from './errors.ts';
-export { createIdentitySigner, IDENTITY_HEADER, type Identity, type IdentitySigner, type UserIdentity } from './identity.ts';
-export { createPool, isUniqueViolation, migrate, withTransaction, type Pool, type Queryable, type Transaction } from './db.ts';
+export {
+  ProblemError,
+  badRequest,
+  conflict,
+  forbidden,
+  notFound,
+  problemBody,
+  unauthorized,
+} from './errors.ts';
+export {
+  createIdentitySigner,
+  IDENTITY_HEADER,
+  type Identity,
+  type IdentitySigner,
+  type UserIdentity,
+} from './identity.ts';
+export {
+  createPool,
+  isUniqueViolation,
+  migrate,
+  withTransaction,
+  type Pool,
+  type Queryable,
+  type Transaction,
+} from './db.ts';
 export { LiveConfig, YamlFileConfigSource, parseConfig, type ConfigSource } from './config.ts';
 export { StaticRegistry, type Registry } from './registry.ts';
-export { ResiliencePolicy, UpstreamClient, UpstreamUnavailableError, type UpstreamResponse } from './resilience.ts';
+export {
+  ResiliencePolicy,
+  UpstreamClient,
+  UpstreamUnavailableError,
+  type UpstreamResponse,
+} from './resilience.ts';
 export { createLogger, type Logger } from './logger.ts';

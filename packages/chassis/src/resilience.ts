@@ -85,9 +85,15 @@ class TransientStatus extends Error {
 
 const TRANSIENT_STATUSES = new Set([502, 503, 504]);
 const isTransient = (error: unknown) =>
-  error instanceof TransientStatus || (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('UND_ERR')) || isConnectError(error);
+  error instanceof TransientStatus ||
+  (error instanceof Error &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    error.code.startsWith('UND_ERR')) ||
+  isConnectError(error);
 const isConnectError = (error: unknown) =>
-  error instanceof Error && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? '');
+  error instanceof Error &&
+  ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? '');
 
 export class UpstreamClient {
   readonly name: string;
@@ -107,7 +113,10 @@ export class UpstreamClient {
       halfOpenAfter: config.breaker.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(config.breaker.consecutiveFailures),
     });
-    this.#policy = { breakerAndBulkhead: wrap(bulkhead(config.bulkhead.limit, config.bulkhead.queue), breaker), config };
+    this.#policy = {
+      breakerAndBulkhead: wrap(bulkhead(config.bulkhead.limit, config.bulkhead.queue), breaker),
+      config,
+    };
   }
 
   async request(call: UpstreamRequest): Promise<UpstreamResponse> {
@@ -130,16 +139,21 @@ export class UpstreamClient {
       });
     } catch (error) {
       if (error instanceof TransientStatus) return error.response;
-      if (error instanceof TaskCancelledError) throw new UpstreamUnavailableError(this.name, 'timeout', { cause: error });
-      if (error instanceof BrokenCircuitError) throw new UpstreamUnavailableError(this.name, 'circuit-open', { cause: error });
-      if (error instanceof BulkheadRejectedError) throw new UpstreamUnavailableError(this.name, 'overloaded', { cause: error });
+      if (error instanceof TaskCancelledError)
+        throw new UpstreamUnavailableError(this.name, 'timeout', { cause: error });
+      if (error instanceof BrokenCircuitError)
+        throw new UpstreamUnavailableError(this.name, 'circuit-open', { cause: error });
+      if (error instanceof BulkheadRejectedError)
+        throw new UpstreamUnavailableError(this.name, 'overloaded', { cause: error });
       if (isTransient(error)) throw new UpstreamUnavailableError(this.name, 'unreachable', { cause: error });
       throw error;
     }
   }
 
   /** Sends JSON and parses the JSON answer; the caller decides what each status means. */
-  async json<T>(call: Omit<UpstreamRequest, 'body'> & { body?: unknown }): Promise<{ status: number; body: T }> {
+  async json<T>(
+    call: Omit<UpstreamRequest, 'body'> & { body?: unknown },
+  ): Promise<{ status: number; body: T }> {
     const response = await this.request({
       ...call,
       headers: { 'content-type': 'application/json', accept: 'application/json', ...call.headers },

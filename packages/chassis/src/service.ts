@@ -15,7 +15,13 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import Type, { type Static, type TObject, type TProperties } from 'typebox';
-import { YamlFileConfigSource, parseConfig, watchConfig, type ConfigSource, type LiveConfig } from './config.ts';
+import {
+  YamlFileConfigSource,
+  parseConfig,
+  watchConfig,
+  type ConfigSource,
+  type LiveConfig,
+} from './config.ts';
 import { createPool, migrate, type Pool } from './db.ts';
 import { installProblemHandlers, unauthorized } from './errors.ts';
 import { Health } from './health.ts';
@@ -58,7 +64,10 @@ const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const baseConfigProperties = (port: number) => ({
   http: Type.Object(
-    { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, maximum: 65535, default: port }) },
+    {
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: port }),
+    },
     { default: {} },
   ),
   log: Type.Object({ level: Type.String({ default: 'info' }) }, { default: {} }),
@@ -109,10 +118,15 @@ export async function createService<P extends TProperties = Record<never, never>
   options: ServiceOptions<P>,
 ): Promise<Service<ServiceConfig<P>>> {
   const env = options.env ?? process.env;
-  const schema = Type.Object({ ...baseConfigProperties(LOCAL_PORTS[options.name]), ...(options.config ?? {}) });
+  const schema = Type.Object({
+    ...baseConfigProperties(LOCAL_PORTS[options.name]),
+    ...(options.config ?? {}),
+  });
   const source =
     options.configSource ??
-    new YamlFileConfigSource(env.SOUK_CONFIG_FILE ?? path.join(process.cwd(), 'config', `${options.name}.yaml`));
+    new YamlFileConfigSource(
+      env.SOUK_CONFIG_FILE ?? path.join(process.cwd(), 'config', `${options.name}.yaml`),
+    );
   const bootLog = createLogger(options.name, env.SOUK__LOG__LEVEL ?? 'info');
   const parse = (raw: Record<string, unknown>) => parseConfig(schema, raw) as ServiceConfig<P>;
   const { config, stop: stopWatching } = await watchConfig(parse, source, env, bootLog);
@@ -156,7 +170,12 @@ export async function createService<P extends TProperties = Record<never, never>
   app.addHook('onResponse', async (request, reply) => {
     const level = request.url.startsWith('/health') || request.url === '/metrics' ? 'debug' : 'info';
     request.log[level](
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request served',
     );
   });
@@ -264,7 +283,13 @@ export async function createService<P extends TProperties = Record<never, never>
 }
 
 const parseDefaultPolicy = () =>
-  ({ timeoutMs: 5000, retries: 2, retryBaseDelayMs: 50, breaker: { consecutiveFailures: 5, halfOpenAfterMs: 5000 }, bulkhead: { limit: 128, queue: 512 } }) satisfies ResiliencePolicy;
+  ({
+    timeoutMs: 5000,
+    retries: 2,
+    retryBaseDelayMs: 50,
+    breaker: { consecutiveFailures: 5, halfOpenAfterMs: 5000 },
+    bulkhead: { limit: 128, queue: 512 },
+  }) satisfies ResiliencePolicy;
 
 /** Bodies are validated strictly (no type coercion, unknown fields rejected); params and query strings are
  * strings on the wire, so those are coerced to the declared types. */

@@ -4,7 +4,8 @@ import pg from 'pg';
 import type { ConfigSource } from './config.ts';
 
 /** The server integration tests use: the machine's PostgreSQL unless SOUK_TEST_DATABASE_URL names another. */
-export const TEST_SERVER_URL = process.env.SOUK_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_SERVER_URL =
+  process.env.SOUK_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {
   url: string;

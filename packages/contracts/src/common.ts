@@ -4,7 +4,11 @@ import Type, { type Static, type TProperties } from 'typebox';
 export const StrictObject = <T extends TProperties>(properties: T, options: { description?: string } = {}) =>
   Type.Object(properties, { additionalProperties: false, ...options });
 
-export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code', examples: ['USD'] });
+export const Currency = Type.String({
+  pattern: '^[A-Z]{3}$',
+  description: 'ISO 4217 code',
+  examples: ['USD'],
+});
 
 /** Money is integer minor units with a currency: 1999 USD is $19.99. */
 export const Money = StrictObject({

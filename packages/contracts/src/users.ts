@@ -15,7 +15,10 @@ export type UpdateProfile = Static<typeof UpdateProfile>;
 export const User = Type.Object({ id: Uuid, email: Type.String(), name: Type.String(), role: Role });
 export type User = Static<typeof User>;
 
-export const Login = StrictObject({ email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 128 }) });
+export const Login = StrictObject({
+  email: Type.String({ maxLength: 254 }),
+  password: Type.String({ maxLength: 128 }),
+});
 export type Login = Static<typeof Login>;
 
 export const Refresh = StrictObject({ refreshToken: Type.String({ minLength: 1, maxLength: 512 }) });
