@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
   type RawReplyDefaultExpression,
@@ -63,6 +64,8 @@ const localAddresses = Object.fromEntries(
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const baseConfigProperties = (port: number) => ({
+  /** `local`: one machine, embedded adapters; `distributed`: many machines, shared infrastructure. */
+  profile: Type.Union([Type.Literal('local'), Type.Literal('distributed')], { default: 'local' }),
   http: Type.Object(
     {
       host: Type.String({ default: '127.0.0.1' }),
@@ -138,14 +141,13 @@ export async function createService<P extends TProperties = Record<never, never>
 
   const app = Fastify({
     loggerInstance: log,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;

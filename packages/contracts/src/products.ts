@@ -1,5 +1,12 @@
+// The inventory service's public and internal API: products, stock and reservations.
 import Type, { type Static } from 'typebox';
 import { Money, StrictObject, Uuid } from './common.ts';
+
+/** A canonical UUID only: the `uuid` format alone also admits a `urn:uuid:` prefix the database refuses. */
+const CanonicalUuid = Type.String({
+  format: 'uuid',
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+});
 
 export const Sku = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' });
 const ProductName = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
@@ -16,6 +23,12 @@ export const Product = Type.Object({
 });
 export type Product = Static<typeof Product>;
 
+export const ProductPage = Type.Object({
+  items: Type.Array(Product),
+  nextCursor: Type.Optional(Type.String({ description: 'absent on the last page' })),
+});
+export type ProductPage = Static<typeof ProductPage>;
+
 export const CreateProduct = StrictObject({
   sku: Sku,
   name: ProductName,
@@ -25,6 +38,7 @@ export const CreateProduct = StrictObject({
 });
 export type CreateProduct = Static<typeof CreateProduct>;
 
+/** Every field is optional; an empty patch changes nothing and answers the product as it is. */
 export const UpdateProduct = StrictObject({
   name: Type.Optional(ProductName),
   description: Type.Optional(Description),
@@ -37,21 +51,35 @@ export type Restock = Static<typeof Restock>;
 
 export const ProductQuery = StrictObject({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  cursor: Type.Optional(Type.String({ maxLength: 200 })),
-  q: Type.Optional(Type.String({ maxLength: 100 })),
+  cursor: Type.Optional(Type.String({ maxLength: 2048, description: 'opaque; from a previous page' })),
+  q: Type.Optional(Type.String({ maxLength: 100, description: 'matches name, sku or description' })),
 });
 export type ProductQuery = Static<typeof ProductQuery>;
 
 /** Internal: hold stock for an order. Idempotent per reservation id. */
 export const ReserveStock = StrictObject({
-  reservationId: Uuid,
-  items: Type.Array(StrictObject({ productId: Uuid, quantity: Quantity }), { minItems: 1, maxItems: 50 }),
+  reservationId: CanonicalUuid,
+  items: Type.Array(StrictObject({ productId: CanonicalUuid, quantity: Quantity }), {
+    minItems: 1,
+    maxItems: 50,
+  }),
 });
 export type ReserveStock = Static<typeof ReserveStock>;
 
+export const ReservationParams = StrictObject({ id: CanonicalUuid });
+export type ReservationParams = Static<typeof ReservationParams>;
+
+export const ReservationStatus = Type.Union([
+  Type.Literal('RESERVED'),
+  Type.Literal('COMMITTED'),
+  Type.Literal('RELEASED'),
+]);
+export type ReservationStatus = Static<typeof ReservationStatus>;
+
+/** A reservation released before it was ever made (a tombstone) has no items. */
 export const Reservation = Type.Object({
   reservationId: Uuid,
-  status: Type.Union([Type.Literal('RESERVED'), Type.Literal('COMMITTED'), Type.Literal('RELEASED')]),
+  status: ReservationStatus,
   items: Type.Array(Type.Object({ productId: Uuid, quantity: Type.Integer(), unitPrice: Money })),
 });
 export type Reservation = Static<typeof Reservation>;

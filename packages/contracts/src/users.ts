@@ -2,8 +2,8 @@ import Type, { type Static } from 'typebox';
 import { Role, StrictObject, Uuid } from './common.ts';
 
 export const Email = Type.String({ format: 'email', maxLength: 254 });
-/** At least 12 characters (NIST SP 800-63B); the upper bound keeps hashing cheap to refuse. */
-export const Password = Type.String({ minLength: 12, maxLength: 128 });
+/** At least 8 characters (NIST SP 800-63B, OWASP); the upper bound keeps hashing cheap to refuse. */
+export const Password = Type.String({ minLength: 8, maxLength: 128 });
 export const DisplayName = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
 
 export const RegisterUser = StrictObject({ email: Email, password: Password, name: DisplayName });

@@ -1,0 +1,86 @@
+// Users owns accounts, credentials and the keys that sign access tokens.
+import { createService, type ConfigSource } from '@souk/chassis';
+import Type from 'typebox';
+import { Accounts } from './accounts.ts';
+import { UserRepository } from './data/user.repository.ts';
+import { startUsersGrpc } from './grpc/users.grpc.ts';
+import { authRoutes } from './http/auth.routes.ts';
+import { userRoutes } from './http/users.routes.ts';
+import { createAccessTokenIssuer } from './security/access-tokens.ts';
+import { loadSigningKey } from './security/signing-keys.ts';
+
+const settings = {
+  grpc: Type.Object(
+    { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, default: 50051 }) },
+    { default: {} },
+  ),
+  tokens: Type.Object(
+    {
+      accessTtlSeconds: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
+      refreshTtlSeconds: Type.Integer({ minimum: 3600, default: 30 * 24 * 3600 }),
+    },
+    { default: {} },
+  ),
+  lockout: Type.Object(
+    {
+      maxFailures: Type.Integer({ minimum: 1, maximum: 10, default: 10 }),
+      windowSeconds: Type.Integer({ minimum: 1, default: 300 }),
+    },
+    { default: {} },
+  ),
+};
+
+export async function buildUsers(options: { env?: NodeJS.ProcessEnv; configSource?: ConfigSource } = {}) {
+  const env = options.env ?? process.env;
+  const service = await createService({
+    name: 'users',
+    description: 'Accounts, credentials and the keys that sign access tokens.',
+    config: settings,
+    migrations: new URL('./data/migrations/', import.meta.url),
+    env,
+    configSource: options.configSource,
+  });
+  const { config, db, log } = service;
+  const clock = () => new Date();
+
+  const tokens = createAccessTokenIssuer(
+    await loadSigningKey(db),
+    config.current.tokens.accessTtlSeconds,
+    clock,
+  );
+  const accounts = new Accounts({
+    db,
+    tokens,
+    refreshTtlSeconds: config.current.tokens.refreshTtlSeconds,
+    lockout: config.current.lockout,
+    clock,
+  });
+  await bootstrapAdmin(accounts, env, config.current.profile, log);
+
+  userRoutes(service.app, accounts, db);
+  authRoutes(service.app, accounts, db);
+
+  const grpc = await startUsersGrpc({
+    ...config.current.grpc,
+    users: new UserRepository(db),
+    identity: service.identity,
+    log,
+  });
+  service.onClose(() => grpc.close());
+  return Object.assign(service, { grpcPort: grpc.port });
+}
+
+async function bootstrapAdmin(
+  accounts: Accounts,
+  env: NodeJS.ProcessEnv,
+  profile: 'local' | 'distributed',
+  log: Parameters<Accounts['ensureAdmin']>[1],
+): Promise<void> {
+  const email = env.SOUK_ADMIN_EMAIL;
+  const password = env.SOUK_ADMIN_PASSWORD;
+  if (email && password) return accounts.ensureAdmin({ email, password }, log);
+  if (profile === 'distributed') {
+    throw new Error('the distributed profile needs SOUK_ADMIN_EMAIL and SOUK_ADMIN_PASSWORD');
+  }
+  log.warn('no admin configured (SOUK_ADMIN_EMAIL / SOUK_ADMIN_PASSWORD); nobody can manage the catalog');
+}
