@@ -269,6 +269,8 @@ export async function createService<P extends TProperties = Record<never, never>
       };
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);
+      // Spawned by the supervisor: when it goes, even by kill -9, so do we; no orphans.
+      if (process.send !== undefined) process.once('disconnect', () => shutdown('supervisor gone'));
       log.info({ address }, `${options.name} ready`);
       return address;
     },

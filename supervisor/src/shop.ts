@@ -1,0 +1,162 @@
+// startShop(): the local profile. Embedded PostgreSQL, then every service as its own process, each told its
+// port, database, secret and the address table; resolves once all of them answer /health/ready.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { LOCAL_PORTS, type ServiceName } from '@souk/chassis';
+import { startLocalDatabase, type LocalDatabase } from './database.ts';
+import { residentBytes } from './memory.ts';
+import { loadOrCreateSecrets, type LocalSecrets } from './secrets.ts';
+import { ServiceProcess } from './service-process.ts';
+
+export interface ShopOptions {
+  /** The repository root, where services/ and config/ are. */
+  root: string;
+  dataDir: string;
+  databasePort: number;
+  /** Added to every port of design.md, so a second shop (a test run) can live beside the first. */
+  portOffset: number;
+  env: NodeJS.ProcessEnv;
+  /** Progress and summary lines of the supervisor itself. */
+  say: (line: string) => void;
+  /** Every log line of every service, and of PostgreSQL. */
+  onLogLine: (source: string, line: string) => void;
+  /** Environment added for one service, e.g. to shorten a timeout in a test. */
+  serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
+  readyTimeoutMs?: number;
+}
+
+export interface Shop {
+  gatewayUrl: string;
+  admin: LocalSecrets['admin'];
+  processes: ReadonlyMap<ServiceName, ServiceProcess>;
+  database: LocalDatabase;
+  memory(): Promise<{ bytes: number; processes: number } | undefined>;
+  stop(): Promise<void>;
+}
+
+const GRPC_PORT = 50051;
+
+export async function startShop(options: ShopOptions): Promise<Shop> {
+  const started = performance.now();
+  const since = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)} s`;
+  const services = (Object.keys(LOCAL_PORTS) as ServiceName[]).filter((name) =>
+    existsSync(entryOf(options.root, name)),
+  );
+  const owningDatabase = services.filter((name) =>
+    existsSync(path.join(options.root, 'services', name, 'src', 'data', 'migrations')),
+  );
+  const secrets = await loadOrCreateSecrets(options.dataDir, options.env);
+
+  const databaseStarted = performance.now();
+  const database = await startLocalDatabase({
+    dataDir: options.dataDir,
+    port: options.databasePort,
+    password: secrets.databasePassword,
+    databases: [...owningDatabase, 'bus'],
+    onLog: (line) => options.onLogLine('postgres', line),
+  });
+  options.say(`✓ PostgreSQL on 127.0.0.1:${options.databasePort} (${since(databaseStarted)})`);
+
+  const port = (name: ServiceName) => LOCAL_PORTS[name] + options.portOffset;
+  const registry = JSON.stringify(
+    Object.fromEntries(
+      (Object.keys(LOCAL_PORTS) as ServiceName[]).map((name) => [name, `http://127.0.0.1:${port(name)}`]),
+    ),
+  );
+  const processes = new Map<ServiceName, ServiceProcess>();
+  for (const name of services) {
+    const env: NodeJS.ProcessEnv = {
+      ...options.env,
+      SOUK__PROFILE: 'local',
+      SOUK__HTTP__PORT: String(port(name)),
+      SOUK__REGISTRY: registry,
+      SOUK__INTERNAL__SECRET: secrets.internalSecret,
+      SOUK_CONFIG_FILE: path.join(options.root, 'config', `${name}.yaml`),
+      ...(owningDatabase.includes(name) ? { SOUK__DATABASE__URL: database.url(name) } : {}),
+      ...serviceSpecificEnv(name, secrets, options.portOffset),
+      ...options.serviceEnv?.[name],
+    };
+    const child = new ServiceProcess({
+      name,
+      entry: entryOf(options.root, name),
+      env,
+      cwd: options.root,
+      onLine: options.onLogLine,
+      onExit: (service, code, signal, delay) =>
+        options.say(
+          `✗ ${service} exited (${signal ?? `code ${code}`}); restarting in ${(delay / 1000).toFixed(1)} s`,
+        ),
+    });
+    processes.set(name, child);
+    child.start();
+  }
+
+  const stop = async () => {
+    await Promise.all([...processes.values()].map((child) => child.stop()));
+    await database.stop();
+  };
+
+  try {
+    await Promise.all(
+      services.map(async (name) => {
+        const from = performance.now();
+        await waitUntilReady(
+          `http://127.0.0.1:${port(name)}/health/ready`,
+          options.readyTimeoutMs ?? 60_000,
+          name,
+        );
+        options.say(`✓ ${name.padEnd(13)} http://127.0.0.1:${port(name)} (${since(from)})`);
+      }),
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  const shop: Shop = {
+    gatewayUrl: `http://localhost:${port('gateway')}`,
+    admin: secrets.admin,
+    processes,
+    database,
+    async memory() {
+      const pids = [...processes.values()].map((child) => child.pid).filter((pid) => pid !== undefined);
+      const postgres = await database.pid();
+      return residentBytes(postgres === undefined ? pids : [...pids, postgres]);
+    },
+    stop,
+  };
+  options.say(`Souk is up in ${since(started)}.`);
+  return shop;
+}
+
+const entryOf = (root: string, name: ServiceName) => path.join(root, 'services', name, 'src', 'main.ts');
+
+function serviceSpecificEnv(name: ServiceName, secrets: LocalSecrets, portOffset: number): NodeJS.ProcessEnv {
+  switch (name) {
+    case 'users':
+      return {
+        SOUK_ADMIN_EMAIL: secrets.admin.email,
+        SOUK_ADMIN_PASSWORD: secrets.admin.password,
+        SOUK__GRPC__PORT: String(GRPC_PORT + portOffset),
+      };
+    case 'inventory':
+      return { SOUK__SEED_DEMO_CATALOG: 'true' };
+    default:
+      return {};
+  }
+}
+
+async function waitUntilReady(url: string, timeoutMs: number, name: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${name} was not ready within ${timeoutMs / 1000} s (${url})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
