@@ -17,7 +17,11 @@ export const Money = StrictObject({
 });
 export type Money = Static<typeof Money>;
 
-export const Uuid = Type.String({ format: 'uuid' });
+/** A canonical UUID only: the `uuid` format alone also admits a `urn:uuid:` prefix the database refuses. */
+export const Uuid = Type.String({
+  format: 'uuid',
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+});
 
 export const IdParams = StrictObject({ id: Uuid });
 export type IdParams = Static<typeof IdParams>;
@@ -32,7 +36,8 @@ export const Problem = Type.Object(
     instance: Type.Optional(Type.String()),
     requestId: Type.Optional(Type.String()),
   },
-  { description: 'RFC 9457 problem details' },
+  // Open: a response schema is also a serializer, and a closed one would drop extension members.
+  { description: 'RFC 9457 problem details', additionalProperties: true },
 );
 
 export const Role = Type.Union([Type.Literal('customer'), Type.Literal('admin')]);

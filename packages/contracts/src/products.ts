@@ -2,12 +2,6 @@
 import Type, { type Static } from 'typebox';
 import { Money, StrictObject, Uuid } from './common.ts';
 
-/** A canonical UUID only: the `uuid` format alone also admits a `urn:uuid:` prefix the database refuses. */
-const CanonicalUuid = Type.String({
-  format: 'uuid',
-  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
-});
-
 export const Sku = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' });
 const ProductName = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
 const Description = Type.String({ maxLength: 5000 });
@@ -58,15 +52,15 @@ export type ProductQuery = Static<typeof ProductQuery>;
 
 /** Internal: hold stock for an order. Idempotent per reservation id. */
 export const ReserveStock = StrictObject({
-  reservationId: CanonicalUuid,
-  items: Type.Array(StrictObject({ productId: CanonicalUuid, quantity: Quantity }), {
+  reservationId: Uuid,
+  items: Type.Array(StrictObject({ productId: Uuid, quantity: Quantity }), {
     minItems: 1,
     maxItems: 50,
   }),
 });
 export type ReserveStock = Static<typeof ReserveStock>;
 
-export const ReservationParams = StrictObject({ id: CanonicalUuid });
+export const ReservationParams = StrictObject({ id: Uuid });
 export type ReservationParams = Static<typeof ReservationParams>;
 
 export const ReservationStatus = Type.Union([

@@ -1,0 +1,107 @@
+// The public catalog: anyone browses and searches products; an admin adds, edits and restocks them.
+import { requireAdmin, type App } from '@souk/chassis';
+import {
+  CreateProduct,
+  Product,
+  ProductPage,
+  ProductQuery,
+  Restock,
+  StrictObject,
+  UpdateProduct,
+} from '@souk/contracts';
+import type { FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import { decodeCursor, encodeCursor, isUuid, searchPattern } from '../domain/catalog-page.model.ts';
+import { invalidCursor, productNotFound } from '../domain/inventory.errors.ts';
+import type { ProductsRepository } from '../data/products.repository.ts';
+import { orProblem, problems, toProblem } from './rejection.mapper.ts';
+
+/** Any string: an id that is not a UUID names no product, so it is a 404 rather than a 400. */
+const ProductParams = StrictObject({ id: Type.String() });
+
+// Guards run on request, before the body is read, so a caller without the right gets 401/403, never a 400.
+const adminOnly = async (request: FastifyRequest) => {
+  requireAdmin(request);
+};
+
+export function registerProductRoutes(app: App, products: ProductsRepository): void {
+  const existing = <T>(id: string, product: T | undefined): T => {
+    if (product === undefined) throw toProblem(productNotFound(id));
+    return product;
+  };
+  const knownId = (id: string): string => {
+    if (!isUuid(id)) throw toProblem(productNotFound(id));
+    return id;
+  };
+
+  app.get(
+    '/api/products',
+    {
+      schema: {
+        summary: 'Browse or search the catalog, a page at a time',
+        querystring: ProductQuery,
+        response: { 200: ProductPage, ...problems(400) },
+      },
+    },
+    async (request) => {
+      const { limit = 20, cursor, q } = request.query;
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (cursor !== undefined && after === undefined) throw toProblem(invalidCursor());
+      const page = await products.page({ limit, after, pattern: searchPattern(q) });
+      return page.next === undefined
+        ? { items: page.items }
+        : { items: page.items, nextCursor: encodeCursor(page.next) };
+    },
+  );
+
+  app.get(
+    '/api/products/:id',
+    {
+      schema: { summary: 'One product', params: ProductParams, response: { 200: Product, ...problems(404) } },
+    },
+    async (request) => existing(request.params.id, await products.find(knownId(request.params.id))),
+  );
+
+  app.post(
+    '/api/products',
+    {
+      onRequest: adminOnly,
+      schema: {
+        summary: 'Add a product (admin)',
+        body: CreateProduct,
+        response: { 201: Product, ...problems(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => reply.status(201).send(orProblem(await products.create(request.body))),
+  );
+
+  app.patch(
+    '/api/products/:id',
+    {
+      onRequest: adminOnly,
+      schema: {
+        summary: 'Change a product’s name, description or price (admin)',
+        params: ProductParams,
+        body: UpdateProduct,
+        response: { 200: Product, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) =>
+      existing(request.params.id, await products.update(knownId(request.params.id), request.body)),
+  );
+
+  app.post(
+    '/api/products/:id/restock',
+    {
+      onRequest: adminOnly,
+      schema: {
+        summary: 'Add units to a product’s available stock (admin)',
+        params: ProductParams,
+        body: Restock,
+        response: { 200: Product, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) =>
+      existing(request.params.id, await products.restock(knownId(request.params.id), request.body.quantity)),
+  );
+}

@@ -1,0 +1,85 @@
+// Starts the whole shop as `npm start` does (same supervisor, same processes), on its own data folder and
+// ports shifted by an offset so that it can run beside a shop someone already started.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startShop, type Shop, type ShopOptions } from '@souk/supervisor';
+
+export const PORT_OFFSET = 10_000;
+export const ADMIN = { email: 'admin@souk.test', password: 'admin-password-for-tests' };
+
+export interface RunningShop extends Shop {
+  api(
+    method: string,
+    url: string,
+    options?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<ApiResponse>;
+  close(): Promise<void>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- a test reads whatever JSON came back
+}
+
+export async function startTestShop(overrides: Partial<ShopOptions> = {}): Promise<RunningShop> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'souk-system-'));
+  const logs: string[] = [];
+  const shop = await startShop({
+    root: fileURLToPath(new URL('../../', import.meta.url)),
+    dataDir,
+    databasePort: 54339,
+    portOffset: PORT_OFFSET,
+    env: {
+      ...process.env,
+      SOUK_ADMIN_EMAIL: ADMIN.email,
+      SOUK_ADMIN_PASSWORD: ADMIN.password,
+      SOUK__LOG__LEVEL: 'warn',
+    },
+    say: (line) => logs.push(line),
+    onLogLine: (source, line) => {
+      logs.push(`${source} ${line}`);
+      if (process.env.SOUK_TEST_SHOW_LOGS) console.log(source, line);
+    },
+    ...overrides,
+  }).catch((error: unknown) => {
+    console.error(logs.slice(-50).join('\n'));
+    throw error;
+  });
+
+  return Object.assign(shop, {
+    async api(
+      method: string,
+      url: string,
+      options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+    ) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+      const response = await fetch(`${shop.gatewayUrl}${url}`, {
+        method,
+        headers,
+        body:
+          options.body === undefined
+            ? undefined
+            : typeof options.body === 'string'
+              ? options.body
+              : JSON.stringify(options.body),
+      });
+      const text = await response.text();
+      let body: unknown = text;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        // Not JSON; the raw text is the body.
+      }
+      return { status: response.status, headers: response.headers, body };
+    },
+    async close() {
+      await shop.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  });
+}
