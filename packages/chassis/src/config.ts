@@ -144,10 +144,17 @@ export class LiveConfig<T> {
     return () => this.#listeners.delete(listener);
   }
 
-  replace(next: T): void {
+  /** Applies `next`; a listener that throws is reported and does not stop the others. */
+  replace(next: T, onListenerError: (error: unknown) => void = () => {}): void {
     const previous = this.#current;
     this.#current = next;
-    for (const listener of this.#listeners) listener(next, previous);
+    for (const listener of this.#listeners) {
+      try {
+        listener(next, previous);
+      } catch (error) {
+        onListenerError(error);
+      }
+    }
   }
 }
 
@@ -171,7 +178,7 @@ export async function watchConfig<C>(
     loadConfig(parse, source, env).then(
       (next) => {
         if (JSON.stringify(next) === JSON.stringify(config.current)) return;
-        config.replace(next);
+        config.replace(next, (error) => log.error({ err: error }, 'applying the new configuration failed'));
         log.info({ source: source.description }, 'configuration reloaded');
       },
       (error: unknown) =>

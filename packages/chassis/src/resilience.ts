@@ -13,6 +13,8 @@ import {
   retry,
   timeout,
   wrap,
+  type ICancellationContext,
+  type IDefaultPolicyContext,
   type IPolicy,
 } from 'cockatiel';
 import Type, { type Static } from 'typebox';
@@ -99,7 +101,11 @@ export class UpstreamClient {
   readonly name: string;
   readonly #baseUrl: () => string;
   readonly #pools = new Map<string, Pool>();
-  #policy!: { breakerAndBulkhead: IPolicy; config: ResiliencePolicy };
+  #policy!: {
+    breakerAndBulkhead: IPolicy;
+    config: ResiliencePolicy;
+    composed: Map<string, IPolicy<ICancellationContext & IDefaultPolicyContext>>;
+  };
 
   constructor(name: string, baseUrl: () => string, policy: ResiliencePolicy) {
     this.name = name;
@@ -116,21 +122,38 @@ export class UpstreamClient {
     this.#policy = {
       breakerAndBulkhead: wrap(bulkhead(config.bulkhead.limit, config.bulkhead.queue), breaker),
       config,
+      composed: new Map(),
     };
   }
 
+  /** retry → bulkhead → breaker → timeout, built once per (attempts, timeout) pair, not per call. */
+  #composedPolicy(
+    attempts: number,
+    timeoutMs: number,
+  ): IPolicy<ICancellationContext & IDefaultPolicyContext> {
+    const { config, breakerAndBulkhead, composed } = this.#policy;
+    const key = `${attempts}:${timeoutMs}`;
+    let policy = composed.get(key);
+    if (policy === undefined) {
+      policy = wrap(
+        retry(handleWhen(isTransient), {
+          maxAttempts: attempts,
+          backoff: new ExponentialBackoff({ initialDelay: config.retryBaseDelayMs, maxDelay: 2000 }),
+        }),
+        breakerAndBulkhead,
+        // abortOnReturn would abort (and allocate a DOMException) after every successful call.
+        timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }),
+      );
+      composed.set(key, policy);
+    }
+    return policy;
+  }
+
   async request(call: UpstreamRequest): Promise<UpstreamResponse> {
-    const { config, breakerAndBulkhead } = this.#policy;
+    const { config } = this.#policy;
     const safe = call.idempotent ?? (call.method === 'GET' || call.method === 'HEAD');
     const attempts = safe ? (call.retries ?? config.retries) : 0;
-    const policy = wrap(
-      retry(handleWhen(isTransient), {
-        maxAttempts: attempts,
-        backoff: new ExponentialBackoff({ initialDelay: config.retryBaseDelayMs, maxDelay: 2000 }),
-      }),
-      breakerAndBulkhead,
-      timeout(call.timeoutMs ?? config.timeoutMs, TimeoutStrategy.Aggressive),
-    );
+    const policy = this.#composedPolicy(attempts, call.timeoutMs ?? config.timeoutMs);
     try {
       return await policy.execute(async ({ signal }) => {
         const response = await this.#send(call, signal);

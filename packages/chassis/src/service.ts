@@ -96,6 +96,8 @@ export interface ServiceOptions<P extends TProperties> {
   migrations?: URL;
   env?: NodeJS.ProcessEnv;
   configSource?: ConfigSource;
+  /** Whether requests may carry a signed identity. The gateway, facing clients, strips it instead. */
+  acceptsIdentity?: boolean;
 }
 
 export interface Service<C> {
@@ -164,7 +166,7 @@ export async function createService<P extends TProperties = Record<never, never>
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     const credential = request.headers[IDENTITY_HEADER];
-    if (typeof credential !== 'string') return;
+    if (typeof credential !== 'string' || options.acceptsIdentity === false) return;
     const verified = identity.verify(credential);
     if (verified === undefined) throw unauthorized('The identity credential is invalid or expired.');
     request.identity = verified;

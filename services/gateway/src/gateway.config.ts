@@ -1,0 +1,68 @@
+// The gateway's own settings beside the chassis' ones: the route table, rate limits and token verification.
+// Every value here is read live, so a change in the config center applies without a restart unless noted.
+import Type, { type Static } from 'typebox';
+
+/** The services a public route may lead to; the gateway itself is not one of them. */
+export const ROUTED_SERVICES = ['users', 'orders', 'payments', 'inventory', 'notifications'] as const;
+export type RoutedService = (typeof ROUTED_SERVICES)[number];
+
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+export const RouteConfig = Type.Object(
+  {
+    // Whole segments, no trailing slash, never under /internal (route.table.ts checks the rest).
+    prefix: Type.String({ pattern: '^(?!/internal(?:/|$))(?:/[^/?#\\s]+)+$' }),
+    service: Type.Enum(ROUTED_SERVICES),
+    methods: Type.Array(Type.Enum(HTTP_METHODS), { minItems: 1 }),
+    timeoutMs: Type.Integer({ minimum: 1, maximum: 120_000, default: 5000 }),
+    retries: Type.Integer({ minimum: 0, maximum: 5, default: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type RouteConfig = Static<typeof RouteConfig>;
+
+/** The public API of design.md. Reads are retried; orders and payments get more time (a saga runs behind). */
+export const DEFAULT_ROUTES: RouteConfig[] = [
+  { prefix: '/api/users', service: 'users', methods: ['GET', 'POST', 'PATCH'], timeoutMs: 5000, retries: 2 },
+  { prefix: '/api/auth', service: 'users', methods: ['POST'], timeoutMs: 5000, retries: 2 },
+  { prefix: '/.well-known/jwks.json', service: 'users', methods: ['GET'], timeoutMs: 5000, retries: 2 },
+  {
+    prefix: '/api/products',
+    service: 'inventory',
+    methods: ['GET', 'POST', 'PATCH'],
+    timeoutMs: 5000,
+    retries: 2,
+  },
+  { prefix: '/api/orders', service: 'orders', methods: ['GET', 'POST'], timeoutMs: 10_000, retries: 1 },
+  { prefix: '/api/payments', service: 'payments', methods: ['GET'], timeoutMs: 10_000, retries: 1 },
+  { prefix: '/api/notifications', service: 'notifications', methods: ['GET'], timeoutMs: 5000, retries: 2 },
+];
+
+export const gatewayConfig = {
+  routes: Type.Array(RouteConfig, { default: DEFAULT_ROUTES }),
+  rateLimit: Type.Object(
+    {
+      // Where counters live; read once at start. Redis joins with the distributed profile.
+      store: Type.Enum(['memory'], { default: 'memory' }),
+      /** Requests per window for one user, or for one client IP when no token is presented. */
+      max: Type.Integer({ minimum: 1, default: 6000 }),
+      /** `POST /api/auth/login` per client IP per window, whoever the caller claims to be. */
+      loginMax: Type.Integer({ minimum: 1, default: 600 }),
+      windowMs: Type.Integer({ minimum: 1000, default: 60_000 }),
+      /** How many clients the in-memory store tracks (least recently seen dropped first); read once at start. */
+      clients: Type.Integer({ minimum: 100, default: 10_000 }),
+    },
+    { default: {} },
+  ),
+  auth: Type.Object(
+    {
+      /** After an unknown key id, the users service's key set is fetched again at most this often. */
+      jwksRefetchCooldownMs: Type.Integer({ minimum: 0, default: 30_000 }),
+      /** A key set older than this is refreshed in the background, so a removed key stops being trusted. */
+      jwksMaxAgeMs: Type.Integer({ minimum: 1000, default: 600_000 }),
+      /** Verified tokens remembered until they expire, so a repeated token costs a map lookup. */
+      tokenCacheSize: Type.Integer({ minimum: 1, default: 10_000 }),
+    },
+    { default: {} },
+  ),
+};

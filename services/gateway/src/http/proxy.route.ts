@@ -1,0 +1,143 @@
+// The gateway's public route: a path the gateway does not serve itself is looked up in the route table,
+// authenticated, rate limited, then proxied to its service through the chassis' resilient upstream client.
+import {
+  IDENTITY_HEADER,
+  ProblemError,
+  UpstreamUnavailableError,
+  type App,
+  type UpstreamClient,
+} from '@souk/chassis';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessTokenVerifier, VerifiedCaller } from '../auth/access-token.verifier.ts';
+import type { RoutedService } from '../gateway.config.ts';
+import type { CompiledRoute, RouteTable } from '../routing/route.table.ts';
+import {
+  connectionOptions,
+  forwardedFor,
+  isForwardedResponseHeader,
+  upstreamRequestHeaders,
+} from './forward.headers.ts';
+import { createRateLimit, type RateLimitSettings } from './rate-limit.hook.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the guard: the route this request is proxied along. */
+    gatewayRoute: CompiledRoute<RoutedService> | null;
+    /** Set by the guard when the request carried a valid access token. */
+    gatewayCaller: VerifiedCaller | null;
+  }
+}
+
+export interface ProxyOptions {
+  routes: () => RouteTable<RoutedService>;
+  verifier: AccessTokenVerifier;
+  upstream: (service: RoutedService) => UpstreamClient;
+  rateLimit: () => RateLimitSettings;
+  /** Seconds a client should wait before retrying a service whose breaker is open. */
+  breakerRetryAfterSeconds: (service: RoutedService) => number;
+}
+
+const LOGIN_PATH = '/api/auth/login';
+
+export async function registerProxyRoute(app: App, options: ProxyOptions): Promise<void> {
+  app.decorateRequest('gatewayRoute', null);
+  app.decorateRequest('gatewayCaller', null);
+  const limit = await createRateLimit(app, {
+    settings: options.rateLimit,
+    userKey: (request) => request.gatewayCaller?.rateLimitKey,
+    isLogin,
+  });
+
+  /** Route, then identity, then rate limit, all before the body is read: a refused request costs little. */
+  async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const resolution = options.routes().resolve(request.method, request.url);
+    if (resolution.outcome === 'not-found') {
+      throw new ProblemError(404, 'ROUTE_NOT_FOUND', `No route ${request.method} ${request.url}.`);
+    }
+    if (resolution.outcome === 'method-not-allowed') {
+      throw new ProblemError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed here.`, {
+        headers: { allow: resolution.route.allow },
+      });
+    }
+    request.gatewayRoute = resolution.route;
+
+    const authorization = request.headers.authorization;
+    let refused: ProblemError | undefined;
+    if (authorization !== undefined) {
+      try {
+        request.gatewayCaller =
+          options.verifier.lookup(authorization) ?? (await options.verifier.verify(authorization));
+      } catch (error) {
+        if (error instanceof UpstreamUnavailableError) throw upstreamProblem(error, options);
+        if (!(error instanceof ProblemError)) throw error;
+        refused = error;
+      }
+    }
+    // A refused token is still counted against its IP, so guessing tokens is rate limited too.
+    await limit(request, reply);
+    if (refused !== undefined) throw refused;
+  }
+
+  // Bodies stay raw: the upstream parses them, a retry resends the same bytes, and the chassis' body limit
+  // still answers 413 at the edge. Scoped to this plugin, so the gateway's own routes keep their parsers.
+  await app.register(async (proxy) => {
+    proxy.removeAllContentTypeParsers();
+    proxy.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+    proxy.all('/*', { schema: { hide: true }, onRequest: guard }, async (request, reply) => {
+      const route = request.gatewayRoute!;
+      const method = request.method;
+      const headers = upstreamRequestHeaders(request.headers);
+      headers['x-request-id'] = request.id;
+      headers['x-forwarded-for'] = forwardedFor(request.headers['x-forwarded-for'], request.ip);
+      headers['x-forwarded-proto'] = request.protocol;
+      if (request.headers.host !== undefined) headers['x-forwarded-host'] = request.headers.host;
+      if (request.gatewayCaller !== null) headers[IDENTITY_HEADER] = request.gatewayCaller.identity;
+
+      let response;
+      try {
+        response = await options.upstream(route.service).request({
+          method,
+          path: request.url,
+          headers,
+          body: request.body as Buffer | undefined,
+          idempotent:
+            method === 'GET' || method === 'HEAD' || request.headers['idempotency-key'] !== undefined,
+          timeoutMs: route.timeoutMs,
+          retries: route.retries,
+        });
+      } catch (error) {
+        if (error instanceof UpstreamUnavailableError) throw upstreamProblem(error, options);
+        request.log.error({ err: error, service: route.service }, 'proxying failed');
+        throw new ProblemError(502, 'BAD_GATEWAY', `The ${route.service} service could not be called.`);
+      }
+
+      const named = connectionOptions(response.headers.connection);
+      for (const name in response.headers) {
+        const value = response.headers[name];
+        if (value !== undefined && isForwardedResponseHeader(name, named)) void reply.header(name, value);
+      }
+      return reply.code(response.status).send(response.body);
+    });
+  });
+}
+
+function isLogin(request: FastifyRequest): boolean {
+  const url = request.url;
+  return (
+    request.method === 'POST' &&
+    url.startsWith(LOGIN_PATH) &&
+    (url.length === LOGIN_PATH.length || url.charCodeAt(LOGIN_PATH.length) === 0x3f)
+  );
+}
+
+function upstreamProblem(error: UpstreamUnavailableError, options: ProxyOptions): ProblemError {
+  if (error.reason === 'timeout') {
+    return new ProblemError(504, 'UPSTREAM_TIMEOUT', `The ${error.upstream} service did not answer in time.`);
+  }
+  const retryAfter =
+    error.reason === 'circuit-open' ? options.breakerRetryAfterSeconds(error.upstream as RoutedService) : 1;
+  return new ProblemError(503, 'UPSTREAM_UNAVAILABLE', `The ${error.upstream} service is ${error.reason}.`, {
+    headers: { 'retry-after': String(retryAfter) },
+  });
+}

@@ -1,0 +1,59 @@
+// Rate limits per verified user, or per client IP when no token was presented, and more strictly for logins
+// per IP. The limits are read from the live config on every request; the counter store is chosen here, once.
+import rateLimit, { normalizeIP, type RateLimitPluginOptions } from '@fastify/rate-limit';
+import { ProblemError, type App } from '@souk/chassis';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export interface RateLimitSettings {
+  store: 'memory';
+  max: number;
+  loginMax: number;
+  windowMs: number;
+  clients: number;
+}
+
+export interface RateLimitOptions {
+  settings: () => RateLimitSettings;
+  /** The key of a verified user; undefined for a request without a token. */
+  userKey: (request: FastifyRequest) => string | undefined;
+  isLogin: (request: FastifyRequest) => boolean;
+}
+
+/** Counts the request and throws a 429 problem (Retry-After and x-ratelimit-* set) once over the limit. */
+export type RateLimitCheck = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+const LOGIN_KEY_PREFIX = 'login:';
+
+/** Registers @fastify/rate-limit on `app` without attaching it to any route, and returns the check. */
+export async function createRateLimit(app: App, options: RateLimitOptions): Promise<RateLimitCheck> {
+  const { settings, userKey, isLogin } = options;
+  await app.register(rateLimit, {
+    global: false,
+    ...storeOptions(settings()),
+    keyGenerator: (request) =>
+      isLogin(request)
+        ? LOGIN_KEY_PREFIX + clientKey(request.ip)
+        : (userKey(request) ?? clientKey(request.ip)),
+    max: (_request, key) => (key.startsWith(LOGIN_KEY_PREFIX) ? settings().loginMax : settings().max),
+    timeWindow: () => settings().windowMs,
+    errorResponseBuilder: (_request, context) =>
+      new ProblemError(429, 'RATE_LIMITED', `Too many requests; retry in ${context.after}.`),
+  });
+  const check = app.rateLimit();
+  return async (request, reply) => {
+    await check.call(app, request, reply);
+  };
+}
+
+/** The one place the counter store is chosen; the distributed profile adds `{ redis }` here. */
+function storeOptions(settings: RateLimitSettings): Partial<RateLimitPluginOptions> {
+  switch (settings.store) {
+    case 'memory':
+      return { cache: settings.clients };
+  }
+}
+
+/** IPv6 clients are counted per /64, which one subscriber usually holds whole. */
+function clientKey(ip: string): string {
+  return ip.includes(':') ? normalizeIP(ip) : ip;
+}
