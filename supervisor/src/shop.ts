@@ -64,22 +64,21 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
     ),
   );
   const processes = new Map<ServiceName, ServiceProcess>();
-  for (const name of services) {
-    const env: NodeJS.ProcessEnv = {
-      ...options.env,
-      SOUK__PROFILE: 'local',
-      SOUK__HTTP__PORT: String(port(name)),
-      SOUK__REGISTRY: registry,
-      SOUK__INTERNAL__SECRET: secrets.internalSecret,
-      SOUK_CONFIG_FILE: path.join(options.root, 'config', `${name}.yaml`),
-      ...(owningDatabase.includes(name) ? { SOUK__DATABASE__URL: database.url(name) } : {}),
-      ...serviceSpecificEnv(name, secrets, options.portOffset),
-      ...options.serviceEnv?.[name],
-    };
+  const launch = (name: ServiceName) => {
     const child = new ServiceProcess({
       name,
       entry: entryOf(options.root, name),
-      env,
+      env: {
+        ...options.env,
+        SOUK__PROFILE: 'local',
+        SOUK__HTTP__PORT: String(port(name)),
+        SOUK__REGISTRY: registry,
+        SOUK__INTERNAL__SECRET: secrets.internalSecret,
+        SOUK_CONFIG_FILE: path.join(options.root, 'config', `${name}.yaml`),
+        ...(owningDatabase.includes(name) ? { SOUK__DATABASE__URL: database.url(name) } : {}),
+        ...serviceSpecificEnv(name, secrets, options.portOffset),
+        ...options.serviceEnv?.[name],
+      },
       cwd: options.root,
       onLine: options.onLogLine,
       onExit: (service, code, signal, delay) =>
@@ -89,25 +88,32 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
     });
     processes.set(name, child);
     child.start();
-  }
+  };
+  const ready = async (name: ServiceName) => {
+    const from = performance.now();
+    await waitUntilReady(
+      `http://127.0.0.1:${port(name)}/health/ready`,
+      options.readyTimeoutMs ?? 60_000,
+      name,
+    );
+    options.say(`✓ ${name.padEnd(13)} http://127.0.0.1:${port(name)} (${since(from)})`);
+  };
 
   const stop = async () => {
     await Promise.all([...processes.values()].map((child) => child.stop()));
     await database.stop();
   };
 
+  // The services first, all at once; the gateway last, so that it opens its door to a shop that answers.
+  const [edge, inner] = [
+    services.filter((name) => name === 'gateway'),
+    services.filter((name) => name !== 'gateway'),
+  ];
   try {
-    await Promise.all(
-      services.map(async (name) => {
-        const from = performance.now();
-        await waitUntilReady(
-          `http://127.0.0.1:${port(name)}/health/ready`,
-          options.readyTimeoutMs ?? 60_000,
-          name,
-        );
-        options.say(`✓ ${name.padEnd(13)} http://127.0.0.1:${port(name)} (${since(from)})`);
-      }),
-    );
+    for (const wave of [inner, edge]) {
+      wave.forEach(launch);
+      await Promise.all(wave.map(ready));
+    }
   } catch (error) {
     await stop();
     throw error;
