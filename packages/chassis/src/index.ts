@@ -6,7 +6,16 @@ export {
   type Service,
   type ServiceConfig,
   type ServiceName,
+  type Worker,
 } from './service.ts';
+export {
+  eventStore,
+  ConcurrencyError,
+  EVENT_STORE_MIGRATIONS,
+  type NewEvent,
+  type StoredEvent,
+} from './event-store/event-store.ts';
+export * from './sagas/index.ts';
 export { requireAdmin, requireService, requireUser } from './auth.ts';
 export {
   ProblemError,
@@ -16,6 +25,7 @@ export {
   notFound,
   problemBody,
   unauthorized,
+  type ProblemBody,
 } from './errors.ts';
 export {
   createIdentitySigner,
@@ -39,6 +49,7 @@ export {
   ResiliencePolicy,
   UpstreamClient,
   UpstreamUnavailableError,
+  type UpstreamRequest,
   type UpstreamResponse,
 } from './resilience.ts';
 export { createLogger, type Logger } from './logger.ts';

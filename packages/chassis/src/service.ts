@@ -92,12 +92,18 @@ export interface ServiceOptions<P extends TProperties> {
   description: string;
   /** The service's own configuration, beside the chassis' (http, log, database, internal, registry). */
   config?: P;
-  /** A folder of `NNN_name.sql` files; when given, the service owns a database. */
-  migrations?: URL;
+  /** Folders of `NNN_name.sql` files, applied in order; when given, the service owns a database. */
+  migrations?: URL | readonly URL[];
   env?: NodeJS.ProcessEnv;
   configSource?: ConfigSource;
   /** Whether requests may carry a signed identity. The gateway, facing clients, strips it instead. */
   acceptsIdentity?: boolean;
+}
+
+export interface Worker {
+  readonly name: string;
+  start(): void | Promise<void>;
+  stop(): Promise<void>;
 }
 
 export interface Service<C> {
@@ -114,6 +120,8 @@ export interface Service<C> {
   upstream(name: ServiceName): UpstreamClient;
   /** Runs on shutdown, after the HTTP server stopped, in reverse order of registration. */
   onClose(close: () => Promise<void> | void): void;
+  /** Background work (a relay, consumers, a saga scan): started after the server listens, stopped first. */
+  addWorker(worker: Worker): void;
   /** Listens, then drains and stops on SIGTERM/SIGINT. Resolves with the bound address. */
   start(): Promise<string>;
   stop(): Promise<void>;
@@ -199,7 +207,8 @@ export async function createService<P extends TProperties = Record<never, never>
     db.on('error', (error) => log.warn({ err: error }, 'idle database connection failed'));
     const pool = db;
     closers.push(() => pool.end());
-    const applied = await migrate(pool, options.migrations);
+    const applied: string[] = [];
+    for (const folder of [options.migrations].flat()) applied.push(...(await migrate(pool, folder)));
     if (applied.length > 0) log.info({ applied }, 'database migrated');
     health.addCheck('database', async () => {
       await pool.query('SELECT 1');
@@ -224,6 +233,7 @@ export async function createService<P extends TProperties = Record<never, never>
   });
 
   let stopping: Promise<void> | undefined;
+  const workers: Worker[] = [];
   const service: Service<ServiceConfig<P>> = {
     name: options.name,
     app,
@@ -247,10 +257,14 @@ export async function createService<P extends TProperties = Record<never, never>
     onClose(close) {
       closers.push(close);
     },
+    addWorker(worker) {
+      workers.push(worker);
+    },
     async start() {
       const { host, port } = config.current.http;
       const address = await app.listen({ host, port });
       await registry.register({ service: options.name, url: address });
+      for (const worker of workers) await worker.start();
       const shutdown = (signal: string) => {
         log.info({ signal }, 'draining');
         const timer = setTimeout(() => {
@@ -280,6 +294,13 @@ export async function createService<P extends TProperties = Record<never, never>
       stopping ??= (async () => {
         health.startDraining();
         await registry.deregister();
+        for (const worker of workers.toReversed()) {
+          await worker
+            .stop()
+            .catch((error: unknown) =>
+              log.warn({ err: error, worker: worker.name }, 'worker failed to stop'),
+            );
+        }
         await app.close();
       })();
       return stopping;

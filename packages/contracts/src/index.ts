@@ -2,4 +2,6 @@
 export * from './common.ts';
 export * from './users.ts';
 export * from './products.ts';
+export * from './payments.ts';
+export * from './notifications.ts';
 export * from './events.ts';

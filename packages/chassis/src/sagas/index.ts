@@ -1,0 +1,9 @@
+export {
+  StepRejected,
+  SAGA_MIGRATIONS,
+  type SagaDefinition,
+  type SagaStep,
+  type SagaStatus,
+  type StepContext,
+} from './saga.ts';
+export { SagaRunner, type SagaRunnerOptions } from './saga-runner.ts';

@@ -1,0 +1,49 @@
+// The payments service's API: public reads for the payer, internal charge and refund for the order saga.
+import Type, { type Static } from 'typebox';
+import { Money, StrictObject, Uuid } from './common.ts';
+
+/** Test cards of the simulated processor; any other Luhn-valid number is approved. */
+export const TEST_CARDS = {
+  approves: '4242424242424242',
+  declines: '4000000000000002',
+  /** The processor never answers: for timeouts. */
+  hangs: '4000000000000259',
+} as const;
+
+export const CardNumber = Type.String({
+  pattern: '^[0-9]{12,19}$',
+  description: 'digits only; Luhn-checked',
+});
+
+export const PaymentStatus = Type.Union([
+  Type.Literal('SUCCEEDED'),
+  Type.Literal('FAILED'),
+  Type.Literal('REFUNDED'),
+]);
+export type PaymentStatus = Static<typeof PaymentStatus>;
+
+export const Payment = Type.Object({ id: Uuid, orderId: Uuid, status: PaymentStatus, amount: Money });
+export type Payment = Static<typeof Payment>;
+
+export const PaymentQuery = StrictObject({ orderId: Type.Optional(Uuid) });
+export type PaymentQuery = Static<typeof PaymentQuery>;
+
+/**
+ * Internal `POST /internal/payments/charges`, with an `Idempotency-Key` header (required).
+ * 201 Payment SUCCEEDED; 402 problem PAYMENT_DECLINED (extension `payment`: the FAILED Payment);
+ * 409 problem ORDER_CLOSED when the order was refunded first; the same key again returns the same answer;
+ * the same key with another body: 422.
+ */
+export const Charge = StrictObject({ orderId: Uuid, userId: Uuid, amount: Money, card: CardNumber });
+export type Charge = Static<typeof Charge>;
+
+/**
+ * Internal `POST /internal/payments/refunds`, with an `Idempotency-Key` header (required).
+ * Refunds the order's succeeded payment, if any, and closes the order to later charges either way:
+ * 200 `{ orderId, refunded: Payment | null }`.
+ */
+export const Refund = StrictObject({ orderId: Uuid });
+export type Refund = Static<typeof Refund>;
+
+export const RefundResult = Type.Object({ orderId: Uuid, refunded: Type.Union([Payment, Type.Null()]) });
+export type RefundResult = Static<typeof RefundResult>;

@@ -1,0 +1,80 @@
+// Orders owns orders (event-sourced) and the sagas that place and cancel them.
+import {
+  EVENT_STORE_MIGRATIONS,
+  SAGA_MIGRATIONS,
+  SagaRunner,
+  createService,
+  type ConfigSource,
+} from '@souk/chassis';
+import Type from 'typebox';
+import { orderRoutes } from './http/orders.routes.ts';
+import { Orders, type PublishEvent } from './orders.ts';
+import { inventoryParticipant } from './participants/inventory.participant.ts';
+import { paymentsParticipant } from './participants/payments.participant.ts';
+import { cancelOrderSaga } from './sagas/cancel-order.saga.ts';
+import { placeOrderSaga } from './sagas/place-order.saga.ts';
+
+const settings = {
+  saga: Type.Object(
+    {
+      stepTimeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
+      chargeTimeoutMs: Type.Integer({ minimum: 100, default: 12_000 }),
+      stepAttempts: Type.Integer({ minimum: 1, default: 5 }),
+      retryBaseMs: Type.Integer({ minimum: 1, default: 100 }),
+      leaseMs: Type.Integer({ minimum: 1000, default: 15_000 }),
+      scanIntervalMs: Type.Integer({ minimum: 50, default: 1000 }),
+    },
+    { default: {} },
+  ),
+};
+
+export async function buildOrders(
+  options: { env?: NodeJS.ProcessEnv; configSource?: ConfigSource; publish?: PublishEvent } = {},
+) {
+  const service = await createService({
+    name: 'orders',
+    description: 'Orders, event-sourced, and the sagas that place and cancel them.',
+    config: settings,
+    migrations: [EVENT_STORE_MIGRATIONS, SAGA_MIGRATIONS, new URL('./data/migrations/', import.meta.url)],
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.configSource === undefined ? {} : { configSource: options.configSource }),
+  });
+  const { db, log, identity } = service;
+  const saga = service.config.current.saga;
+
+  const inventory = inventoryParticipant(service.upstream('inventory'), identity, saga.stepTimeoutMs);
+  const payments = paymentsParticipant(service.upstream('payments'), identity, saga.chargeTimeoutMs);
+  const sagas = new SagaRunner({
+    db,
+    log,
+    leaseMs: saga.leaseMs,
+    scanIntervalMs: saga.scanIntervalMs,
+    retryBaseMs: saga.retryBaseMs,
+    defaultStepTimeoutMs: saga.stepTimeoutMs,
+    defaultStepAttempts: saga.stepAttempts,
+  });
+  const publish: PublishEvent = options.publish ?? (async () => {});
+  const orders = new Orders({ db, sagas, inventory, publish });
+  sagas.register(
+    placeOrderSaga({
+      inventory,
+      payments,
+      chargeTimeoutMs: saga.chargeTimeoutMs,
+      outcomes: {
+        completed: (tx, state) => orders.placementCompleted(tx, state),
+        compensated: (tx, state, reason) => orders.cancelled(tx, state.orderId, reason),
+      },
+    }),
+  );
+  sagas.register(
+    cancelOrderSaga({
+      inventory,
+      payments,
+      cancelled: (tx, state) => orders.cancelled(tx, state.orderId, state.reason),
+    }),
+  );
+  service.addWorker({ name: 'sagas', start: () => sagas.start(), stop: () => sagas.stop() });
+
+  orderRoutes(service.app, orders, db);
+  return Object.assign(service, { sagas });
+}

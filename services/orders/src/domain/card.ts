@@ -1,0 +1,14 @@
+// Card numbers are checked at the edge (digits and the Luhn checksum) so a typo is a 400, not a failed saga.
+export function isValidCardNumber(card: string): boolean {
+  if (!/^\d{12,19}$/.test(card)) return false;
+  let sum = 0;
+  for (let i = 0; i < card.length; i++) {
+    let digit = card.charCodeAt(card.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}

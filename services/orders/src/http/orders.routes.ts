@@ -1,0 +1,164 @@
+// Public order endpoints: place (with an Idempotency-Key), read, list and cancel.
+import { badRequest, notFound, requireUser, type App, type Pool } from '@souk/chassis';
+import { Money, Problem, StrictObject, Uuid } from '@souk/contracts';
+import Type from 'typebox';
+import { isValidCardNumber } from '../domain/card.ts';
+import { findOrder, listOrders, type OrderView } from '../data/order-view.repository.ts';
+import type { Orders } from '../orders.ts';
+
+const OrderLine = Type.Object({ productId: Uuid, quantity: Type.Integer(), unitPrice: Money });
+const OrderResponse = Type.Object({
+  id: Uuid,
+  userId: Uuid,
+  status: Type.Union([Type.Literal('PENDING'), Type.Literal('CONFIRMED'), Type.Literal('CANCELLED')]),
+  items: Type.Array(OrderLine),
+  total: Money,
+  reason: Type.Optional(Type.String()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+
+const PlaceOrder = StrictObject({
+  items: Type.Array(
+    StrictObject({ productId: Uuid, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) }),
+    {
+      minItems: 1,
+      maxItems: 50,
+    },
+  ),
+  payment: StrictObject({ card: Type.String({ pattern: '^[0-9]{12,19}$', description: 'digits only' }) }),
+});
+
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ description: 'required; 1 to 255 printable characters' })),
+});
+
+const ListQuery = StrictObject({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const orderNotFound = () => notFound('ORDER_NOT_FOUND', 'No such order.');
+
+export function orderRoutes(app: App, orders: Orders, db: Pool): void {
+  /** The order if the caller may see it; anyone else is told it does not exist. */
+  const visibleOrder = async (id: string, caller: { sub: string; role: string }): Promise<OrderView> => {
+    const order = UUID.test(id) ? await findOrder(db, id) : undefined;
+    if (order === undefined || (order.userId !== caller.sub && caller.role !== 'admin'))
+      throw orderNotFound();
+    return order;
+  };
+
+  app.post(
+    '/api/orders',
+    {
+      schema: {
+        tags: ['orders'],
+        headers: IdempotencyHeaders,
+        body: PlaceOrder,
+        response: {
+          202: Type.Object({ id: Uuid, status: Type.Literal('PENDING') }),
+          400: Problem,
+          409: Problem,
+          422: Problem,
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const key = request.headers['idempotency-key'];
+      if (key === undefined || !/^[\x21-\x7e]{1,255}$/.test(key)) {
+        throw badRequest(
+          'IDEMPOTENCY_KEY_REQUIRED',
+          'Send an Idempotency-Key header (1 to 255 printable characters).',
+        );
+      }
+      if (!isValidCardNumber(request.body.payment.card)) {
+        throw badRequest('INVALID_CARD', 'The card number is not valid.');
+      }
+      const answer = await orders.place(user.sub, key, request.body);
+      // A replayed refusal is sent as it was first sent.
+      if (answer.kind === 'refused')
+        return reply.status(422).type('application/problem+json').send(answer.problem);
+      return reply.status(202).header('location', `/api/orders/${answer.order.id}`).send(answer.order);
+    },
+  );
+
+  app.get(
+    '/api/orders/:id',
+    {
+      schema: {
+        tags: ['orders'],
+        params: StrictObject({ id: Type.String({ maxLength: 100 }) }),
+        response: { 200: OrderResponse, 404: Problem },
+      },
+    },
+    async (request) => visibleOrder(request.params.id, requireUser(request)),
+  );
+
+  app.get(
+    '/api/orders',
+    {
+      schema: {
+        tags: ['orders'],
+        querystring: ListQuery,
+        response: {
+          200: Type.Object({ items: Type.Array(OrderResponse), nextCursor: Type.Optional(Type.String()) }),
+        },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const limit = request.query.limit ?? 20;
+      const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
+      const items = await listOrders(db, user.sub, limit + 1, after);
+      const page = items.slice(0, limit);
+      const last = page.at(-1);
+      return items.length > limit && last ? { items: page, nextCursor: encodeCursor(last) } : { items: page };
+    },
+  );
+
+  app.post(
+    '/api/orders/:id/cancel',
+    {
+      schema: {
+        tags: ['orders'],
+        params: StrictObject({ id: Type.String({ maxLength: 100 }) }),
+        response: { 202: Type.Object({ id: Uuid, status: Type.String() }), 404: Problem, 409: Problem },
+      },
+    },
+    async (request, reply) => {
+      const order = await visibleOrder(request.params.id, requireUser(request));
+      await orders.requestCancellation(order.id, requireUser(request).sub);
+      const now = await findOrder(db, order.id);
+      return reply
+        .status(202)
+        .header('location', `/api/orders/${order.id}`)
+        .send({ id: order.id, status: now?.status ?? order.status });
+    },
+  );
+}
+
+const encodeCursor = (order: OrderView) =>
+  Buffer.from(JSON.stringify([order.createdAt, order.id])).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
+      unknown,
+      unknown,
+    ];
+    if (
+      typeof createdAt === 'string' &&
+      !Number.isNaN(Date.parse(createdAt)) &&
+      typeof id === 'string' &&
+      UUID.test(id)
+    ) {
+      return { createdAt, id };
+    }
+  } catch {
+    // Falls through to the problem below.
+  }
+  throw badRequest('INVALID_CURSOR', 'The cursor is not one this service issued.');
+}

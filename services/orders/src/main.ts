@@ -1,0 +1,5 @@
+// Composition root of the orders service.
+import { buildOrders } from './app.ts';
+
+const orders = await buildOrders();
+await orders.start();

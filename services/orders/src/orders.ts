@@ -1,0 +1,221 @@
+// The order use cases: place (idempotently), read, list and cancel; and what the sagas' ends mean for an
+// order. Every change appends events, rewrites the read model and records the public event, in one
+// transaction.
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  ConcurrencyError,
+  ProblemError,
+  problemBody,
+  withTransaction,
+  type ProblemBody,
+  type Pool,
+  type SagaRunner,
+  type Transaction,
+} from '@souk/chassis';
+import type { EventType, EventTypes } from '@souk/contracts';
+import {
+  cancel,
+  confirm,
+  OrderRuleViolation,
+  place,
+  requestCancellation,
+  type Order,
+} from './domain/order.ts';
+import { claimKey, completeKey, releaseKey } from './data/idempotency.repository.ts';
+import { loadForUpdate, save } from './data/order.repository.ts';
+import type { InventoryParticipant } from './participants/inventory.participant.ts';
+import { CANCEL_ORDER, type CancelOrderState } from './sagas/cancel-order.saga.ts';
+import { PLACE_ORDER, type PlaceOrderState } from './sagas/place-order.saga.ts';
+
+/** Records a public event in the same transaction as the change it announces (the outbox). */
+export type PublishEvent = <T extends EventType>(
+  tx: Transaction,
+  type: T,
+  data: EventTypes[T],
+  subject: string,
+) => Promise<void>;
+
+export interface PlaceOrderRequest {
+  items: { productId: string; quantity: number }[];
+  payment: { card: string };
+}
+
+/** What POST /api/orders answered, stored with its Idempotency-Key and replayed as it was. */
+export type Answer =
+  { kind: 'accepted'; order: { id: string; status: 'PENDING' } } | { kind: 'refused'; problem: ProblemBody };
+
+export class Orders {
+  readonly #db: Pool;
+  readonly #sagas: SagaRunner;
+  readonly #inventory: InventoryParticipant;
+  readonly #publish: PublishEvent;
+  readonly #clock: () => Date;
+  readonly #newId: () => string;
+
+  constructor(deps: {
+    db: Pool;
+    sagas: SagaRunner;
+    inventory: InventoryParticipant;
+    publish: PublishEvent;
+    clock?: () => Date;
+    newId?: () => string;
+  }) {
+    this.#db = deps.db;
+    this.#sagas = deps.sagas;
+    this.#inventory = deps.inventory;
+    this.#publish = deps.publish;
+    this.#clock = deps.clock ?? (() => new Date());
+    this.#newId = deps.newId ?? randomUUID;
+  }
+
+  /**
+   * POST /api/orders under an Idempotency-Key: the order, its saga, the public event and the stored answer
+   * are committed together, so a replay can never find an order without its answer or the reverse.
+   */
+  async place(userId: string, key: string, request: PlaceOrderRequest): Promise<Answer> {
+    const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('base64url');
+    const claim = await claimKey(this.#db, userId, key, fingerprint);
+    if (claim.kind === 'replay') return claim.answer as Answer;
+    if (claim.kind === 'in-progress') {
+      throw new ProblemError(
+        409,
+        'REQUEST_IN_PROGRESS',
+        'A request with this Idempotency-Key is still being processed.',
+      );
+    }
+    if (claim.kind === 'mismatch') {
+      throw new ProblemError(
+        422,
+        'IDEMPOTENCY_KEY_REUSED',
+        'This Idempotency-Key was used with a different request.',
+      );
+    }
+
+    let prices: Awaited<ReturnType<InventoryParticipant['prices']>>;
+    try {
+      prices = await this.#inventory.prices([...new Set(request.items.map((item) => item.productId))]);
+    } catch (error) {
+      await releaseKey(this.#db, userId, key);
+      throw error;
+    }
+    const unknown = request.items.find((item) => !prices.has(item.productId));
+    if (unknown)
+      return this.#refuse(userId, key, 'UNKNOWN_PRODUCT', `Product ${unknown.productId} does not exist.`);
+
+    const orderId = this.#newId();
+    const at = this.#clock().toISOString();
+    let events;
+    try {
+      events = place({
+        orderId,
+        userId,
+        at,
+        lines: request.items.map((item) => ({ ...item, unitPrice: prices.get(item.productId)! })),
+      });
+    } catch (error) {
+      if (!(error instanceof OrderRuleViolation)) throw error;
+      return this.#refuse(userId, key, error.code, error.message);
+    }
+    const answer: Answer = { kind: 'accepted', order: { id: orderId, status: 'PENDING' } };
+    await withTransaction(this.#db, async (tx) => {
+      const order = (await save(tx, undefined, events))!;
+      const state: PlaceOrderState = {
+        orderId,
+        userId,
+        items: order.items,
+        total: order.total,
+        card: request.payment.card,
+      };
+      await this.#sagas.begin(tx, PLACE_ORDER, orderId, state);
+      await this.#publish(
+        tx,
+        'order.created',
+        { orderId, userId, items: order.items, total: order.total },
+        orderId,
+      );
+      await completeKey(tx, userId, key, answer);
+    });
+    void this.#sagas.run(orderId);
+    return answer;
+  }
+
+  /**
+   * A pending order stops its saga at the next step and is compensated; a confirmed one is refunded and
+   * restocked by the cancel saga. Either way the order ends CANCELLED.
+   */
+  async requestCancellation(orderId: string, by: string): Promise<void> {
+    const sagaToRun = await this.#retryOnConflict(() =>
+      withTransaction(this.#db, async (tx) => {
+        const order = await loadForUpdate(tx, orderId);
+        if (order === undefined) throw new Error(`order ${orderId} vanished`);
+        let events;
+        try {
+          events = requestCancellation(order, by, this.#clock().toISOString());
+        } catch (error) {
+          if (error instanceof OrderRuleViolation) throw new ProblemError(409, error.code, error.message);
+          throw error;
+        }
+        if (events.length === 0) return undefined;
+        await save(tx, order, events);
+        if (order.status === 'CONFIRMED')
+          return this.#beginCancelSaga(tx, order, 'cancelled by the customer');
+        await tx.query(
+          `UPDATE saga_instances SET state = state || '{"cancelRequested": true}' WHERE id = $1`,
+          [orderId],
+        );
+        return orderId;
+      }),
+    );
+    if (sagaToRun !== undefined) void this.#sagas.run(sagaToRun);
+  }
+
+  /** The place-order saga went through. */
+  async placementCompleted(tx: Transaction, state: PlaceOrderState): Promise<void> {
+    const order = await loadForUpdate(tx, state.orderId);
+    if (order === undefined || order.status !== 'PENDING') return;
+    if (order.cancellationRequested) {
+      await this.#beginCancelSaga(tx, order, 'cancelled by the customer');
+      return;
+    }
+    await save(tx, order, confirm(order, this.#clock().toISOString()));
+    await this.#publish(
+      tx,
+      'order.confirmed',
+      { orderId: order.id, userId: order.userId, total: order.total },
+      order.id,
+    );
+  }
+
+  /** The place-order saga was undone, or the cancel saga finished. */
+  async cancelled(tx: Transaction, orderId: string, reason: string): Promise<void> {
+    const order = await loadForUpdate(tx, orderId);
+    if (order === undefined) return;
+    const events = cancel(order, reason, this.#clock().toISOString());
+    if (events.length === 0) return;
+    await save(tx, order, events);
+    await this.#publish(tx, 'order.cancelled', { orderId, userId: order.userId, reason }, orderId);
+  }
+
+  async #refuse(userId: string, key: string, code: string, detail: string): Promise<Answer> {
+    const answer: Answer = { kind: 'refused', problem: problemBody(422, code, detail) };
+    await completeKey(this.#db, userId, key, answer);
+    return answer;
+  }
+
+  async #beginCancelSaga(tx: Transaction, order: Order, reason: string): Promise<string> {
+    const sagaId = this.#newId();
+    const state: CancelOrderState = { orderId: order.id, reason };
+    await this.#sagas.begin(tx, CANCEL_ORDER, sagaId, state);
+    return sagaId;
+  }
+
+  async #retryOnConflict<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= 5) throw error;
+      }
+    }
+  }
+}

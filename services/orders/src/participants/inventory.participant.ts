@@ -1,0 +1,74 @@
+// The inventory service as the order saga sees it: prices, and a reservation per order (id = order id).
+import { IDENTITY_HEADER, type IdentitySigner, type UpstreamClient } from '@souk/chassis';
+import type { Money, Product } from '@souk/contracts';
+import { callParticipant } from './participant-call.ts';
+
+export interface InventoryParticipant {
+  /** Current prices; a product that does not exist is missing from the map. */
+  prices(productIds: readonly string[]): Promise<Map<string, Money>>;
+  reserve(
+    orderId: string,
+    items: readonly { productId: string; quantity: number }[],
+    idempotencyKey: string,
+  ): Promise<void>;
+  commit(orderId: string, idempotencyKey: string): Promise<void>;
+  release(orderId: string, idempotencyKey: string): Promise<void>;
+}
+
+export function inventoryParticipant(
+  upstream: UpstreamClient,
+  identity: IdentitySigner,
+  timeoutMs: number,
+): InventoryParticipant {
+  return {
+    async prices(productIds) {
+      const found = await Promise.all(
+        productIds.map(async (id) => {
+          const response = await upstream.json<Product>({
+            method: 'GET',
+            path: `/api/products/${encodeURIComponent(id)}`,
+            headers: { [IDENTITY_HEADER]: identity.serviceCredential('orders') },
+            timeoutMs,
+          });
+          if (response.status === 404) return undefined;
+          if (response.status !== 200)
+            throw new Error(`inventory answered ${response.status} for product ${id}`);
+          return [id, response.body.price] as const;
+        }),
+      );
+      return new Map(found.filter((entry) => entry !== undefined));
+    },
+    async reserve(orderId, items, idempotencyKey) {
+      await callParticipant(upstream, identity, {
+        method: 'POST',
+        path: '/internal/reservations',
+        body: { reservationId: orderId, items },
+        idempotencyKey,
+        timeoutMs,
+        rejections: {
+          INSUFFICIENT_STOCK: () => 'insufficient stock',
+          UNKNOWN_PRODUCT: () => 'a product is no longer sold',
+          RESERVATION_RELEASED: () => 'the reservation was released',
+          MIXED_CURRENCIES: () => 'items are priced in different currencies',
+        },
+      });
+    },
+    async commit(orderId, idempotencyKey) {
+      await callParticipant(upstream, identity, {
+        method: 'POST',
+        path: `/internal/reservations/${orderId}/commit`,
+        idempotencyKey,
+        timeoutMs,
+        rejections: { RESERVATION_RELEASED: () => 'the reservation was released' },
+      });
+    },
+    async release(orderId, idempotencyKey) {
+      await callParticipant(upstream, identity, {
+        method: 'POST',
+        path: `/internal/reservations/${orderId}/release`,
+        idempotencyKey,
+        timeoutMs,
+      });
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// Placing an order: reserve the stock, charge the card, commit the stock, then confirm. Each step's
+// compensation undoes it; a declined card or missing stock cancels the order with the reason.
+import type { Money, OrderLine } from '@souk/contracts';
+import type { SagaDefinition, Transaction } from '@souk/chassis';
+import type { InventoryParticipant } from '../participants/inventory.participant.ts';
+import type { PaymentsParticipant } from '../participants/payments.participant.ts';
+
+export interface PlaceOrderState {
+  orderId: string;
+  userId: string;
+  items: OrderLine[];
+  total: Money;
+  /** Kept only while the saga runs; erased when it ends. */
+  card?: string;
+  cancelRequested?: boolean;
+  paymentId?: string;
+}
+
+export const PLACE_ORDER = 'place-order';
+
+export interface OrderOutcomes {
+  /** Every step succeeded: confirm the order (or, if cancellation was asked meanwhile, start undoing it). */
+  completed(tx: Transaction, state: PlaceOrderState): Promise<void>;
+  /** The saga was undone: cancel the order with the reason. */
+  compensated(tx: Transaction, state: PlaceOrderState, reason: string): Promise<void>;
+}
+
+export function placeOrderSaga(deps: {
+  inventory: InventoryParticipant;
+  payments: PaymentsParticipant;
+  outcomes: OrderOutcomes;
+  chargeTimeoutMs: number;
+}): SagaDefinition<PlaceOrderState> {
+  const { inventory, payments, outcomes } = deps;
+  return {
+    type: PLACE_ORDER,
+    abortReason: (state) => (state.cancelRequested ? 'cancelled by the customer' : undefined),
+    steps: [
+      {
+        name: 'reserve-stock',
+        run: ({ state, idempotencyKey }) =>
+          inventory.reserve(
+            state.orderId,
+            state.items.map(({ productId, quantity }) => ({ productId, quantity })),
+            idempotencyKey,
+          ),
+        compensate: ({ state, idempotencyKey }) => inventory.release(state.orderId, idempotencyKey),
+      },
+      {
+        name: 'charge-payment',
+        timeoutMs: deps.chargeTimeoutMs,
+        run: async ({ state, idempotencyKey }) => {
+          if (state.card === undefined) throw new Error('the card is gone; the saga cannot charge');
+          const payment = await payments.charge(
+            { orderId: state.orderId, userId: state.userId, amount: state.total, card: state.card },
+            idempotencyKey,
+          );
+          return { paymentId: payment.id };
+        },
+        compensate: ({ state, idempotencyKey }) => payments.refund(state.orderId, idempotencyKey),
+      },
+      {
+        name: 'commit-stock',
+        run: ({ state, idempotencyKey }) => inventory.commit(state.orderId, idempotencyKey),
+      },
+    ],
+    onCompleted: (tx, sagaId, state) => eraseCard(tx, sagaId).then(() => outcomes.completed(tx, state)),
+    onCompensated: (tx, sagaId, state, reason) =>
+      eraseCard(tx, sagaId).then(() => outcomes.compensated(tx, state, reason)),
+  };
+}
+
+const eraseCard = async (tx: Transaction, sagaId: string) => {
+  await tx.query(`UPDATE saga_instances SET state = state - 'card' WHERE id = $1`, [sagaId]);
+};

@@ -1,0 +1,95 @@
+// The payments service's stable error codes, as plain data: the HTTP layer turns a rejection into a problem.
+import type { Payment } from '@souk/contracts';
+
+export type PaymentsErrorCode =
+  | 'IDEMPOTENCY_KEY_REQUIRED'
+  | 'IDEMPOTENCY_KEY_INVALID'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'REQUEST_IN_PROGRESS'
+  | 'PAYMENT_IN_PROGRESS'
+  | 'PAYMENT_DECLINED'
+  | 'ORDER_CLOSED'
+  | 'ORDER_ALREADY_PAID'
+  | 'PROCESSOR_TIMEOUT'
+  | 'PROCESSOR_FAILED';
+
+export interface Rejection {
+  readonly status: 400 | 402 | 409 | 422 | 502 | 504;
+  readonly code: PaymentsErrorCode;
+  readonly detail: string;
+  readonly extensions?: Readonly<Record<string, unknown>>;
+}
+
+/** What a use case answers: a value, or the reason it was refused. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
+
+export const accept = <T>(value: T): Outcome<T> => ({ ok: true, value });
+export const refuse = (rejection: Rejection): { ok: false; rejection: Rejection } => ({
+  ok: false,
+  rejection,
+});
+
+export const idempotencyKeyRequired = (): Rejection => ({
+  status: 400,
+  code: 'IDEMPOTENCY_KEY_REQUIRED',
+  detail: 'This request needs an Idempotency-Key header.',
+});
+
+export const idempotencyKeyInvalid = (): Rejection => ({
+  status: 400,
+  code: 'IDEMPOTENCY_KEY_INVALID',
+  detail: 'An Idempotency-Key is 1 to 255 visible ASCII characters.',
+});
+
+export const idempotencyKeyReused = (): Rejection => ({
+  status: 422,
+  code: 'IDEMPOTENCY_KEY_REUSED',
+  detail: 'This Idempotency-Key was already used for a different request.',
+});
+
+export const requestInProgress = (): Rejection => ({
+  status: 409,
+  code: 'REQUEST_IN_PROGRESS',
+  detail: 'A request with this Idempotency-Key is still being processed; retry later.',
+});
+
+export const paymentInProgress = (orderId: string): Rejection => ({
+  status: 409,
+  code: 'PAYMENT_IN_PROGRESS',
+  detail: `Another charge for order ${orderId} is being processed under another key; retry later.`,
+  extensions: { orderId },
+});
+
+export const paymentDeclined = (payment: Payment, reason: string): Rejection => ({
+  status: 402,
+  code: 'PAYMENT_DECLINED',
+  detail: `The card was declined: ${reason}.`,
+  extensions: { payment, reason },
+});
+
+/** `payment` is the charge that went through anyway and was refunded at once, when there was one. */
+export const orderClosed = (orderId: string, payment?: Payment): Rejection => ({
+  status: 409,
+  code: 'ORDER_CLOSED',
+  detail: `Order ${orderId} was refunded or closed; it takes no more charges.`,
+  extensions: payment === undefined ? { orderId } : { orderId, payment },
+});
+
+export const orderAlreadyPaid = (orderId: string, payment?: Payment): Rejection => ({
+  status: 409,
+  code: 'ORDER_ALREADY_PAID',
+  detail: `Order ${orderId} already has a successful payment.`,
+  extensions: payment === undefined ? { orderId } : { orderId, payment },
+});
+
+export const processorTimeout = (timeoutMs: number): Rejection => ({
+  status: 504,
+  code: 'PROCESSOR_TIMEOUT',
+  detail: `The card processor did not answer within ${timeoutMs} ms; retry with the same Idempotency-Key.`,
+});
+
+export const processorFailed = (): Rejection => ({
+  status: 502,
+  code: 'PROCESSOR_FAILED',
+  detail: 'The card processor failed; retry with the same Idempotency-Key.',
+});

@@ -1,0 +1,26 @@
+// The HTTP side of idempotency keys: the key comes from the `Idempotency-Key` header; an answer goes out with the
+// same status and body whether it is fresh or replayed, and a replay says so in `Idempotent-Replayed`.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import { parseIdempotencyKey, type Reply } from '../domain/idempotency.model.ts';
+import { orProblem, toProblem } from './rejection.mapper.ts';
+
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+export const REPLAYED_HEADER = 'idempotent-replayed';
+
+/** For the OpenAPI document; `idempotencyKeyOf` reads and checks the key, so that its absence has its own code. */
+export const IdempotencyKeyHeader = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ description: 'Required: one key per logical request, reused on every retry of it.' }),
+  ),
+});
+
+export const idempotencyKeyOf = (request: FastifyRequest): string =>
+  orProblem(parseIdempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER]));
+
+/** Sends an accepted answer with its status; throws a refused one as its problem. */
+export function sendReply<T>(reply: FastifyReply, { answer, replayed }: Reply<T>): FastifyReply {
+  const headers: Record<string, string> = replayed ? { [REPLAYED_HEADER]: 'true' } : {};
+  if (!answer.ok) throw toProblem(answer.rejection, headers);
+  return reply.headers(headers).status(answer.status).send(answer.value);
+}

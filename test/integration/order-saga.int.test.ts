@@ -1,0 +1,326 @@
+// The order saga against the real inventory and payments services, in-process on throwaway databases.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createTestDatabase, testEnvironment, type TestDatabase } from '@souk/chassis/testing';
+import { TEST_CARDS } from '@souk/contracts';
+import { buildInventory } from '@souk/inventory';
+import { buildOrders } from '@souk/orders';
+import { buildPayments } from '@souk/payments';
+
+type Built<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
+
+describe('the order saga with real participants', () => {
+  const databases: TestDatabase[] = [];
+  let inventory: Built<typeof buildInventory>;
+  let payments: Built<typeof buildPayments>;
+  let orders: Built<typeof buildOrders>;
+  const exp = () => Math.floor(Date.now() / 1000) + 600;
+  const userId = randomUUID();
+  const as = (sub: string, role: 'customer' | 'admin' = 'customer') => ({
+    'x-souk-identity': orders.identity.sign({ kind: 'user', sub, role, exp: exp() }),
+  });
+
+  const database = async (label: string) => {
+    const created = await createTestDatabase(label);
+    databases.push(created);
+    return created.url;
+  };
+
+  before(async () => {
+    inventory = await buildInventory({ env: testEnvironment(await database('saga_inventory')) });
+    payments = await buildPayments({
+      env: { ...testEnvironment(await database('saga_payments')), SOUK__PROCESSOR__TIMEOUT_MS: '300' },
+    });
+    const [inventoryUrl, paymentsUrl] = [await inventory.start(), await payments.start()];
+    orders = await buildOrders({
+      env: {
+        ...testEnvironment(await database('saga_orders')),
+        SOUK__REGISTRY: JSON.stringify({ inventory: inventoryUrl, payments: paymentsUrl }),
+        SOUK__SAGA__STEP_ATTEMPTS: '2',
+        SOUK__SAGA__RETRY_BASE_MS: '10',
+        SOUK__SAGA__CHARGE_TIMEOUT_MS: '2000',
+      },
+    });
+    await orders.start();
+  });
+
+  after(async () => {
+    await orders?.stop();
+    await payments?.stop();
+    await inventory?.stop();
+    await Promise.all(databases.map((db) => db.drop()));
+  });
+
+  const createProduct = async (stock: number, amount = 1250) => {
+    const response = await inventory.app.inject({
+      method: 'POST',
+      url: '/api/products',
+      headers: {
+        'x-souk-identity': inventory.identity.sign({
+          kind: 'user',
+          sub: randomUUID(),
+          role: 'admin',
+          exp: exp(),
+        }),
+      },
+      payload: {
+        sku: `SAGA-${randomUUID().slice(0, 8)}`,
+        name: 'Tagine',
+        description: 'Clay.',
+        price: { amount, currency: 'USD' },
+        stock,
+      },
+    });
+    assert.equal(response.statusCode, 201, response.body);
+    return response.json<{ id: string }>().id;
+  };
+  const available = async (productId: string) =>
+    (await inventory.app.inject({ url: `/api/products/${productId}` })).json<{
+      stock: { available: number };
+    }>().stock.available;
+
+  const placeOrder = (body: unknown, key: string = randomUUID(), user = userId) =>
+    orders.app.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: { ...as(user), 'idempotency-key': key },
+      payload: body as object,
+    });
+
+  const settled = async (orderId: string, user = userId) => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const order = (await orders.app.inject({ url: `/api/orders/${orderId}`, headers: as(user) })).json();
+      if (order.status !== 'PENDING') return order;
+      assert.ok(Date.now() < deadline, `order ${orderId} still PENDING`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+  const paymentsOf = async (orderId: string, user = userId) =>
+    (
+      await payments.app.inject({
+        url: `/api/payments?orderId=${orderId}`,
+        headers: {
+          'x-souk-identity': payments.identity.sign({
+            kind: 'user',
+            sub: user,
+            role: 'customer',
+            exp: exp(),
+          }),
+        },
+      })
+    ).json<{ items: { status: string; amount: { amount: number } }[] }>().items;
+
+  it('when the card approves, then the order is CONFIRMED, charged once and the stock taken', async () => {
+    const productId = await createProduct(5);
+    const response = await placeOrder({
+      items: [{ productId, quantity: 2 }],
+      payment: { card: TEST_CARDS.approves },
+    });
+    assert.equal(response.statusCode, 202, response.body);
+    assert.equal(response.json().status, 'PENDING');
+    assert.equal(response.headers.location, `/api/orders/${response.json().id}`);
+    const order = await settled(response.json().id);
+    assert.equal(order.status, 'CONFIRMED');
+    assert.deepEqual(order.total, { amount: 2500, currency: 'USD' });
+    assert.deepEqual(order.items, [{ productId, quantity: 2, unitPrice: { amount: 1250, currency: 'USD' } }]);
+    assert.equal(await available(productId), 3);
+    const charges = await paymentsOf(order.id);
+    assert.deepEqual(
+      charges.map((p) => [p.status, p.amount.amount]),
+      [['SUCCEEDED', 2500]],
+    );
+  });
+
+  it('when the card is declined, then CANCELLED with the reason and the stock back', async () => {
+    const productId = await createProduct(5);
+    const response = await placeOrder({
+      items: [{ productId, quantity: 1 }],
+      payment: { card: TEST_CARDS.declines },
+    });
+    const order = await settled(response.json().id);
+    assert.equal(order.status, 'CANCELLED');
+    assert.equal(order.reason, 'payment declined');
+    assert.equal(await available(productId), 5);
+    assert.ok((await paymentsOf(order.id)).every((p) => p.status !== 'SUCCEEDED'));
+  });
+
+  it('when there is not enough stock, then CANCELLED and nobody is charged', async () => {
+    const productId = await createProduct(1);
+    const order = await settled(
+      (
+        await placeOrder({ items: [{ productId, quantity: 2 }], payment: { card: TEST_CARDS.approves } })
+      ).json().id,
+    );
+    assert.equal(order.status, 'CANCELLED');
+    assert.equal(order.reason, 'insufficient stock');
+    assert.equal(await available(productId), 1);
+    assert.deepEqual(await paymentsOf(order.id), []);
+  });
+
+  it('when the processor never answers, then the saga gives up, refunds nothing it did not take, and releases the stock', async () => {
+    const productId = await createProduct(3);
+    const order = await settled(
+      (await placeOrder({ items: [{ productId, quantity: 1 }], payment: { card: TEST_CARDS.hangs } })).json()
+        .id,
+    );
+    assert.equal(order.status, 'CANCELLED');
+    assert.equal(await available(productId), 3);
+    assert.ok((await paymentsOf(order.id)).every((p) => p.status !== 'SUCCEEDED'));
+  });
+
+  it('when a confirmed order is cancelled, then it is refunded and restocked; cancelling again is 409', async () => {
+    const productId = await createProduct(4);
+    const { id } = (
+      await placeOrder({ items: [{ productId, quantity: 3 }], payment: { card: TEST_CARDS.approves } })
+    ).json();
+    assert.equal((await settled(id)).status, 'CONFIRMED');
+    const cancelled = await orders.app.inject({
+      method: 'POST',
+      url: `/api/orders/${id}/cancel`,
+      headers: as(userId),
+    });
+    assert.equal(cancelled.statusCode, 202);
+    const deadline = Date.now() + 10_000;
+    let order;
+    do {
+      order = (await orders.app.inject({ url: `/api/orders/${id}`, headers: as(userId) })).json();
+      if (order.status === 'CANCELLED') break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    } while (Date.now() < deadline);
+    assert.equal(order.status, 'CANCELLED');
+    assert.equal(await available(productId), 4);
+    assert.deepEqual(
+      (await paymentsOf(id)).map((p) => p.status),
+      ['REFUNDED'],
+    );
+    const again = await orders.app.inject({
+      method: 'POST',
+      url: `/api/orders/${id}/cancel`,
+      headers: as(userId),
+    });
+    assert.equal(again.statusCode, 409);
+  });
+
+  it('Idempotency-Key: missing is 400; the same key concurrently makes one order; another body is 422', async () => {
+    const productId = await createProduct(10);
+    const body = { items: [{ productId, quantity: 1 }], payment: { card: TEST_CARDS.approves } };
+    const missing = await orders.app.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: as(userId),
+      payload: body,
+    });
+    assert.equal(missing.statusCode, 400);
+    const key = randomUUID();
+    const answers = await Promise.all(Array.from({ length: 12 }, () => placeOrder(body, key)));
+    const accepted = answers.filter((a) => a.statusCode === 202);
+    assert.ok(accepted.length >= 1);
+    assert.ok(
+      answers.every((a) => a.statusCode === 202 || a.statusCode === 409),
+      answers.map((a) => a.statusCode).join(),
+    );
+    assert.equal(new Set(accepted.map((a) => a.json().id)).size, 1, 'one order');
+    const id = accepted[0]!.json().id;
+    await settled(id);
+    const replay = await placeOrder(body, key);
+    assert.equal(replay.statusCode, 202);
+    assert.equal(replay.json().id, id);
+    assert.equal((await placeOrder({ ...body, items: [{ productId, quantity: 2 }] }, key)).statusCode, 422);
+    assert.equal(await available(productId), 9, 'one reservation');
+    assert.equal((await paymentsOf(id)).length, 1, 'one charge');
+    // Keys are scoped per user: the same key from someone else is a new request.
+    const other = randomUUID();
+    const theirs = await placeOrder(body, key, other);
+    assert.equal(theirs.statusCode, 202);
+    assert.notEqual(theirs.json().id, id);
+  });
+
+  it('when the input is wrong, then 4xx with a clear problem and nothing is created', async () => {
+    const productId = await createProduct(1);
+    const bad = async (payload: unknown) => (await placeOrder(payload)).statusCode;
+    assert.equal(await bad({ items: [], payment: { card: TEST_CARDS.approves } }), 400);
+    assert.equal(
+      await bad({ items: [{ productId, quantity: 0 }], payment: { card: TEST_CARDS.approves } }),
+      400,
+    );
+    assert.equal(
+      await bad({ items: [{ productId, quantity: 1 }], payment: { card: '4242424242424241' } }),
+      400,
+    );
+    assert.equal(
+      await bad({ items: [{ productId, quantity: 1 }], payment: { card: TEST_CARDS.approves }, total: 1 }),
+      400,
+    );
+    const unknown = await placeOrder({
+      items: [{ productId: randomUUID(), quantity: 1 }],
+      payment: { card: TEST_CARDS.approves },
+    });
+    assert.equal(unknown.statusCode, 422);
+    assert.equal(unknown.json().code, 'UNKNOWN_PRODUCT');
+    assert.equal(await available(productId), 1);
+  });
+
+  it("orders are private: another user's order is 404, and each lists only their own", async () => {
+    const productId = await createProduct(2);
+    const mine = (
+      await placeOrder({ items: [{ productId, quantity: 1 }], payment: { card: TEST_CARDS.approves } })
+    ).json().id;
+    const stranger = randomUUID();
+    assert.equal(
+      (await orders.app.inject({ url: `/api/orders/${mine}`, headers: as(stranger) })).statusCode,
+      404,
+    );
+    assert.equal(
+      (await orders.app.inject({ method: 'POST', url: `/api/orders/${mine}/cancel`, headers: as(stranger) }))
+        .statusCode,
+      404,
+    );
+    assert.equal(
+      (await orders.app.inject({ url: `/api/orders/${mine}`, headers: as(stranger, 'admin') })).statusCode,
+      200,
+    );
+    const listed = (await orders.app.inject({ url: '/api/orders', headers: as(userId) })).json();
+    assert.ok(listed.items.some((o: { id: string }) => o.id === mine));
+    assert.deepEqual(
+      (await orders.app.inject({ url: '/api/orders', headers: as(stranger) })).json().items,
+      [],
+    );
+    await settled(mine);
+  });
+
+  it('the read model of every order equals a replay of its events', async () => {
+    await orders.sagas.idle();
+    const { rows } = await orders.db.query<{
+      id: string;
+      status: string;
+      items: unknown;
+      total: unknown;
+      reason: string | null;
+      version: number;
+    }>('SELECT id, status, items, total, reason, version FROM orders_view');
+    assert.ok(rows.length >= 8);
+    const { readEvents } = await import('../../services/orders/src/data/order.repository.ts');
+    const { replay } = await import('../../services/orders/src/domain/order.ts');
+    for (const row of rows) {
+      const replayed = replay(await readEvents(orders.db, row.id))!;
+      assert.deepEqual(
+        {
+          status: replayed.status,
+          items: replayed.items,
+          total: replayed.total,
+          reason: replayed.reason ?? null,
+          version: replayed.version,
+        },
+        { status: row.status, items: row.items, total: row.total, reason: row.reason, version: row.version },
+      );
+    }
+    const { rows: unfinished } = await orders.db.query(
+      `SELECT id FROM saga_instances WHERE status IN ('RUNNING', 'COMPENSATING')`,
+    );
+    assert.deepEqual(unfinished, [], 'every saga is terminal');
+    const { rows: cards } = await orders.db.query(`SELECT id FROM saga_instances WHERE state ? 'card'`);
+    assert.deepEqual(cards, [], 'no card number outlives its saga');
+  });
+});
