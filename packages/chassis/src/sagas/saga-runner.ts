@@ -294,7 +294,7 @@ export class SagaRunner {
         const patch = await this.#withTimeout(step, (signal) =>
           run(this.#context(saga, index, step, attempt, signal, 'forward')),
         );
-        return { kind: 'succeeded', patch: (patch ?? {}) };
+        return { kind: 'succeeded', patch: patch ?? {} };
       } catch (error) {
         if (error instanceof StepRejected) return { kind: 'rejected', reason: error.message };
         lastError = errorText(error);
