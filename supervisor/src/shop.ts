@@ -75,7 +75,9 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
         SOUK__REGISTRY: registry,
         SOUK__INTERNAL__SECRET: secrets.internalSecret,
         SOUK_CONFIG_FILE: path.join(options.root, 'config', `${name}.yaml`),
-        ...(owningDatabase.includes(name) ? { SOUK__DATABASE__URL: database.url(name) } : {}),
+        ...(owningDatabase.includes(name)
+          ? { SOUK__DATABASE__URL: database.url(name), SOUK__MESSAGING__BUS_URL: database.url('bus') }
+          : {}),
         ...serviceSpecificEnv(name, secrets, options.portOffset),
         ...options.serviceEnv?.[name],
       },

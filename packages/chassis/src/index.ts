@@ -53,3 +53,4 @@ export {
   type UpstreamResponse,
 } from './resilience.ts';
 export { createLogger, type Logger } from './logger.ts';
+export * from './messaging/index.ts';

@@ -31,6 +31,13 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, instrumentHttp } from './metrics.ts';
 import { StaticRegistry, type Registry } from './registry.ts';
 import { ResiliencePolicy, UpstreamClient } from './resilience.ts';
+import {
+  MESSAGING_MIGRATIONS,
+  Outbox,
+  createMessaging,
+  type Messaging,
+  type Subscription,
+} from './messaging/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -81,6 +88,24 @@ const baseConfigProperties = (port: number) => ({
   internal: Type.Object({ secret: Type.String({ minLength: 32 }) }),
   registry: Type.Record(Type.String(), Type.String(), { default: localAddresses }),
   upstreams: Type.Record(Type.String(), ResiliencePolicy, { default: {} }),
+  messaging: Type.Object(
+    {
+      /** Default: `postgres` in the local profile, `amqp` (RabbitMQ) in the distributed one. */
+      transport: Type.Optional(Type.Union([Type.Literal('postgres'), Type.Literal('amqp')])),
+      /** The `bus` database of the postgres transport; without it, events stay in the outbox. */
+      busUrl: Type.Optional(Type.String()),
+      amqpUrl: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
+      namespace: Type.String({ default: 'souk' }),
+      relay: Type.Object(
+        {
+          batchSize: Type.Integer({ minimum: 1, default: 100 }),
+          pollIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+        },
+        { default: {} },
+      ),
+    },
+    { default: {} },
+  ),
 });
 type BaseConfigProperties = ReturnType<typeof baseConfigProperties>;
 
@@ -116,6 +141,10 @@ export interface Service<C> {
   readonly registry: Registry;
   /** The service's database; only when it was created with migrations. */
   readonly db: Pool;
+  /** Events to publish, added in the transaction of the change they announce; only with a database. */
+  readonly outbox: Outbox;
+  /** Consumes events as a subscriber group, from start() on. Handlers should use `once()` (the inbox). */
+  subscribe(subscription: Subscription): void;
   /** A resilient client for another service, its policy from `upstreams.<name>` in config. */
   upstream(name: ServiceName): UpstreamClient;
   /** Runs on shutdown, after the HTTP server stopped, in reverse order of registration. */
@@ -215,6 +244,14 @@ export async function createService<P extends TProperties = Record<never, never>
     });
   }
 
+  const messaging = createServiceMessaging(options.name, config.current, db, log);
+  if (messaging !== undefined) {
+    closers.push(() => messaging.close());
+    health.addCheck('messaging', () => messaging.check());
+  }
+  const outbox = messaging?.outbox ?? new Outbox(`souk/${options.name}`);
+  if (db !== undefined) await migrate(db, MESSAGING_MIGRATIONS);
+
   const upstreams = new Map<ServiceName, UpstreamClient>();
   const policyFor = (name: string) => config.current.upstreams[name] ?? parseDefaultPolicy();
   config.onChange(() => {
@@ -242,6 +279,13 @@ export async function createService<P extends TProperties = Record<never, never>
     health,
     identity,
     registry,
+    outbox,
+    subscribe(subscription) {
+      if (messaging === undefined) {
+        throw new Error(`${options.name} subscribes to events but has no message transport configured`);
+      }
+      void messaging.subscribe(subscription);
+    },
     get db() {
       if (db === undefined) throw new Error(`${options.name} was created without a database`);
       return db;
@@ -262,6 +306,7 @@ export async function createService<P extends TProperties = Record<never, never>
     },
     async start() {
       const { host, port } = config.current.http;
+      await messaging?.start();
       const address = await app.listen({ host, port });
       await registry.register({ service: options.name, url: address });
       for (const worker of workers) await worker.start();
@@ -307,6 +352,28 @@ export async function createService<P extends TProperties = Record<never, never>
     },
   };
   return service;
+}
+
+/** The transport the profile implies, when its address is configured; none means events wait in the outbox. */
+function createServiceMessaging(
+  name: ServiceName,
+  config: Static<TObject<BaseConfigProperties>>,
+  db: Pool | undefined,
+  log: Logger,
+): Messaging | undefined {
+  const { messaging, profile } = config;
+  const transport = messaging.transport ?? (profile === 'distributed' ? 'amqp' : 'postgres');
+  if (transport === 'postgres' && messaging.busUrl === undefined) return undefined;
+  return createMessaging({
+    transport,
+    busUrl: messaging.busUrl,
+    amqpUrl: messaging.amqpUrl,
+    namespace: messaging.namespace,
+    relay: messaging.relay,
+    db,
+    source: `souk/${name}`,
+    log,
+  });
 }
 
 const parseDefaultPolicy = () =>

@@ -53,7 +53,9 @@ export async function buildOrders(
     defaultStepTimeoutMs: saga.stepTimeoutMs,
     defaultStepAttempts: saga.stepAttempts,
   });
-  const publish: PublishEvent = options.publish ?? (async () => {});
+  const publish: PublishEvent = async (tx, type, data, subject) => {
+    await service.outbox.add(tx, type, data, { subject });
+  };
   const orders = new Orders({ db, sagas, inventory, publish });
   sagas.register(
     placeOrderSaga({

@@ -55,6 +55,7 @@ export async function buildPayments(options: PaymentsOptions = {}): Promise<Serv
   try {
     const payments = new PaymentsRepository(service.db, {
       fingerprintSecret: service.config.current.internal.secret,
+      outbox: service.outbox,
       newId: options.newId,
     });
     const charges = new ChargeOrder(

@@ -1,6 +1,6 @@
 // The account use cases: register, log in, rotate a refresh token, and bootstrap the admin.
 import { randomUUID } from 'node:crypto';
-import { ProblemError, conflict, withTransaction, type Logger, type Pool } from '@souk/chassis';
+import { ProblemError, conflict, withTransaction, type Logger, type Outbox, type Pool } from '@souk/chassis';
 import type { RegisterUser, Role, TokenPair, User } from '@souk/contracts';
 import { normalizeEmail } from './domain/email.ts';
 import { lockoutRemaining, recordFailure, type LockoutPolicy } from './domain/login-lockout.ts';
@@ -12,6 +12,7 @@ import { hashPassword, verifyPassword } from './security/password.ts';
 
 export interface AccountsOptions {
   db: Pool;
+  outbox: Outbox;
   tokens: AccessTokenIssuer;
   refreshTtlSeconds: number;
   lockout: LockoutPolicy;
@@ -41,14 +42,22 @@ export class Accounts {
   async register(input: RegisterUser, role: Role = 'customer'): Promise<User> {
     const passwordHash = await hashPassword(input.password);
     try {
-      const user = await this.#users.insert({
-        id: this.#newId(),
-        email: input.email.trim(),
-        name: input.name.trim(),
-        role,
-        passwordHash,
+      return await withTransaction(this.#options.db, async (tx) => {
+        const user = await new UserRepository(tx).insert({
+          id: this.#newId(),
+          email: input.email.trim(),
+          name: input.name.trim(),
+          role,
+          passwordHash,
+        });
+        await this.#options.outbox.add(
+          tx,
+          'user.registered',
+          { userId: user.id, email: user.email, name: user.name },
+          { subject: user.id },
+        );
+        return publicView(user);
       });
-      return publicView(user);
     } catch (error) {
       if (error instanceof EmailTakenError)
         throw conflict('EMAIL_TAKEN', 'An account with this email exists.');

@@ -50,6 +50,7 @@ export async function buildUsers(options: { env?: NodeJS.ProcessEnv; configSourc
   );
   const accounts = new Accounts({
     db,
+    outbox: service.outbox,
     tokens,
     refreshTtlSeconds: config.current.tokens.refreshTtlSeconds,
     lockout: config.current.lockout,

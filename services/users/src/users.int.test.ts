@@ -55,6 +55,13 @@ describe('users service', () => {
     assert.equal(response.headers.location, `/api/users/${body.id}`);
   });
 
+  it('when someone registers, then user.registered waits in the outbox, written with the account', async () => {
+    const { rows } = await users.db.query<{ data: { email: string } }>(
+      `SELECT envelope->'data' AS data FROM outbox WHERE type = 'user.registered'`,
+    );
+    assert.ok(rows.some((row) => row.data.email === 'Ada@Example.com'));
+  });
+
   it('when the email is taken in another case, then 409', async () => {
     const response = await register({
       email: 'ada@EXAMPLE.com',

@@ -1,7 +1,7 @@
 // Payments, orders and the ledger in PostgreSQL. Every transaction takes its locks in one order (idempotency
 // key, then order, then payments), so that concurrent charges and refunds serialise per order without deadlock.
 import { randomUUID } from 'node:crypto';
-import { withTransaction, type Pool, type Transaction } from '@souk/chassis';
+import { withTransaction, type Outbox, type Pool, type Transaction } from '@souk/chassis';
 import type { Charge, Payment, RefundResult } from '@souk/contracts';
 import { lastFour } from '../domain/card.model.ts';
 import type { Answer, Reply } from '../domain/idempotency.model.ts';
@@ -11,13 +11,13 @@ import {
   planRefund,
   settleCharge,
   toPayment,
+  type PaymentEvent,
   type PaymentRecord,
   type PaymentState,
   type ProcessorDecision,
 } from '../domain/payment.model.ts';
 import type { Rejection } from '../domain/payments.errors.ts';
 import { claimKey, completeKey, completedAnswer, fingerprintOf, releaseKey } from './idempotency-keys.ts';
-import { recordPaymentEvent } from './payment-events.ts';
 
 interface PaymentRow {
   id: string;
@@ -62,12 +62,14 @@ export class PaymentsRepository {
   readonly #pool: Pool;
   readonly #fingerprintSecret: string;
   readonly #newId: () => string;
+  readonly #outbox: Outbox;
 
   /** `fingerprintSecret` keys the request fingerprints stored with idempotency keys. */
-  constructor(pool: Pool, options: { fingerprintSecret: string; newId?: () => string }) {
+  constructor(pool: Pool, options: { fingerprintSecret: string; outbox: Outbox; newId?: () => string }) {
     this.#pool = pool;
     this.#fingerprintSecret = options.fingerprintSecret;
     this.#newId = options.newId ?? randomUUID;
+    this.#outbox = options.outbox;
   }
 
   /**
@@ -179,7 +181,7 @@ export class PaymentsRepository {
         [paymentId, settlement.status, settlement.authorization, settlement.failureReason],
       );
       for (const journal of settlement.journals) await book(tx, this.#newId(), paymentId, journal);
-      for (const event of settlement.events) await recordPaymentEvent(tx, event.type, event.data);
+      for (const event of settlement.events) await this.#record(tx, event);
       await completeKey(tx, caller, key, settlement.answer);
       return { answer: settlement.answer, replayed: false };
     });
@@ -214,7 +216,7 @@ export class PaymentsRepository {
           plan.payment.id,
         ]);
         await book(tx, this.#newId(), plan.payment.id, plan.journal);
-        await recordPaymentEvent(tx, plan.event.type, plan.event.data);
+        await this.#record(tx, plan.event);
       }
       const answer: Answer<RefundResult> = {
         ok: true,
@@ -251,6 +253,11 @@ export class PaymentsRepository {
       [caller, key],
     );
     return rows[0] && toRecord(rows[0]);
+  }
+
+  /** The event is written in the transaction of the change it announces (the transactional outbox). */
+  async #record(tx: Transaction, event: PaymentEvent): Promise<void> {
+    await this.#outbox.add(tx, event.type, event.data, { subject: event.data.orderId });
   }
 }
 

@@ -103,6 +103,7 @@ export async function startPayments(
     users,
     repository: new PaymentsRepository(service.db, {
       fingerprintSecret: service.config.current.internal.secret,
+      outbox: service.outbox,
     }),
     inject,
     chargeBody: (overrides = {}) => ({

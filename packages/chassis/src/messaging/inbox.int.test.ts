@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { migrate, type Pool, type Transaction } from '../db.ts';
+import { createTestDatabase, type TestDatabase } from '../testing.ts';
+import { createEnvelope } from './envelope.ts';
+import { consumeOnce, once, pruneInbox } from './inbox.ts';
+import { MESSAGING_MIGRATIONS } from './outbox.ts';
+import { testPool } from './test-helpers.ts';
+
+describe('inbox', () => {
+  let database: TestDatabase;
+  let db: Pool;
+  const message = () => createEnvelope('test.happened', { n: 1 }, { source: 'souk/test' });
+  const apply = (tx: Transaction) => tx.query('UPDATE counter SET applied = applied + 1').then(() => {});
+  const applied = async () =>
+    (await db.query<{ applied: number }>('SELECT applied FROM counter')).rows[0]!.applied;
+
+  before(async () => {
+    database = await createTestDatabase('inbox');
+    db = testPool(database.url, 12);
+    await migrate(db, MESSAGING_MIGRATIONS);
+    await db.query('CREATE TABLE counter (applied integer NOT NULL)');
+  });
+
+  beforeEach(async () => {
+    await db.query('TRUNCATE inbox, counter');
+    await db.query('INSERT INTO counter VALUES (0)');
+  });
+
+  after(async () => {
+    await db.end();
+    await database.drop();
+  });
+
+  it('when the same message arrives twice, then the effect runs once and the duplicate is skipped', async () => {
+    const envelope = message();
+    assert.equal(await consumeOnce(db, 'notifications', envelope, apply), true);
+    assert.equal(await consumeOnce(db, 'notifications', envelope, apply), false);
+    assert.equal(await applied(), 1);
+  });
+
+  it('when duplicates arrive concurrently, then the effect runs once', async () => {
+    const envelope = message();
+    const slowApply = async (tx: Transaction) => {
+      await apply(tx);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    };
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => consumeOnce(db, 'notifications', envelope, slowApply)),
+    );
+    assert.equal(results.filter(Boolean).length, 1);
+    assert.equal(await applied(), 1);
+  });
+
+  it('when two consumers get the same message, then each applies it once', async () => {
+    const envelope = message();
+    assert.equal(await consumeOnce(db, 'notifications', envelope, apply), true);
+    assert.equal(await consumeOnce(db, 'orders', envelope, apply), true);
+    assert.equal(await applied(), 2);
+  });
+
+  it('when the effect fails, then nothing is recorded and a redelivery applies it', async () => {
+    const envelope = message();
+    await assert.rejects(
+      consumeOnce(db, 'notifications', envelope, async (tx) => {
+        await apply(tx);
+        throw new Error('the effect failed');
+      }),
+      /the effect failed/,
+    );
+    assert.equal(await applied(), 0);
+    assert.equal(await consumeOnce(db, 'notifications', envelope, apply), true);
+    assert.equal(await applied(), 1);
+  });
+
+  it('when a handler is wrapped with once(), then it receives the transaction and envelope, once', async () => {
+    const seen: string[] = [];
+    const handle = once(db, 'notifications', async (tx, envelope) => {
+      seen.push(envelope.id);
+      await apply(tx);
+    });
+    const envelope = message();
+    await handle(envelope);
+    await handle(envelope);
+    assert.deepEqual(seen, [envelope.id]);
+  });
+
+  it('when entries are older than the retention, then pruning forgets them', async () => {
+    await consumeOnce(db, 'notifications', message(), apply);
+    assert.equal(await pruneInbox(db, 3_600_000), 0);
+    await db.query(`UPDATE inbox SET processed_at = now() - interval '2 hours'`);
+    assert.equal(await pruneInbox(db, 3_600_000), 1);
+  });
+});

@@ -1,0 +1,27 @@
+// Reliable messaging: envelopes, the transactional outbox and its relay, the inbox, and the two transports.
+export type { Envelope, MessageTransport, Subscription } from './transport.ts';
+export { SUBSCRIPTION_DEFAULTS } from './transport.ts';
+export { createEnvelope, type EnvelopeOptions, type UncheckedEventType } from './envelope.ts';
+export { backoffDelay, type BackoffPolicy } from './backoff.ts';
+export {
+  MESSAGING_MIGRATIONS,
+  Outbox,
+  OutboxRelay,
+  type OutboxAddOptions,
+  type OutboxRelayOptions,
+} from './outbox.ts';
+export { consumeOnce, once, pruneInbox } from './inbox.ts';
+export {
+  PostgresTransport,
+  listDeadLetters,
+  redriveDeadLetters,
+  type DeadLetter,
+  type PostgresTransportOptions,
+} from './postgres.transport.ts';
+export {
+  AmqpTransport,
+  BrokerUnavailableError,
+  amqpTopology,
+  type AmqpTransportOptions,
+} from './amqp.transport.ts';
+export { createMessaging, type Messaging, type MessagingOptions } from './messaging.ts';

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { withTransaction, type Pool } from '../db.ts';
+import { createTestDatabase, type TestDatabase } from '../testing.ts';
+import { once } from './inbox.ts';
+import { createMessaging, type Messaging } from './messaging.ts';
+import { eventually, recordingLogger, testPool } from './test-helpers.ts';
+
+describe('createMessaging on the postgres transport', () => {
+  const databases: TestDatabase[] = [];
+  const pools: Pool[] = [];
+  const started: Messaging[] = [];
+  let ordersDb: Pool;
+  let notificationsDb: Pool;
+  let busUrl: string;
+  const { log } = recordingLogger();
+
+  before(async () => {
+    databases.push(
+      ...(await Promise.all(['bus', 'orders', 'notifications'].map((name) => createTestDatabase(name)))),
+    );
+    busUrl = databases[0]!.url;
+    ordersDb = testPool(databases[1]!.url);
+    notificationsDb = testPool(databases[2]!.url);
+    pools.push(ordersDb, notificationsDb);
+    await ordersDb.query('CREATE TABLE orders (id text PRIMARY KEY)');
+    await notificationsDb.query('CREATE TABLE notes (order_id text NOT NULL)');
+  });
+
+  after(async () => {
+    await Promise.all(started.map((messaging) => messaging.close()));
+    await Promise.all(pools.map((pool) => pool.end()));
+    await Promise.all(databases.map((database) => database.drop()));
+  });
+
+  it('when one service commits an order with its event, then another service applies it once', async () => {
+    const orders = createMessaging({
+      transport: 'postgres',
+      busUrl,
+      db: ordersDb,
+      source: 'souk/orders',
+      log,
+      relay: { pollIntervalMs: 100 },
+      postgres: { pollIntervalMs: 100 },
+    });
+    const notifications = createMessaging({
+      transport: 'postgres',
+      busUrl,
+      db: notificationsDb,
+      source: 'souk/notifications',
+      log,
+      postgres: { pollIntervalMs: 100 },
+    });
+    started.push(orders, notifications);
+    await notifications.subscribe({
+      group: 'notifications',
+      types: ['order.cancelled'],
+      handle: once(notificationsDb, 'notifications', async (tx, envelope) => {
+        const { orderId } = envelope.data as { orderId: string };
+        await tx.query('INSERT INTO notes (order_id) VALUES ($1)', [orderId]);
+      }),
+    });
+    await notifications.start();
+    await orders.start();
+
+    const event = await withTransaction(ordersDb, async (tx) => {
+      await tx.query(`INSERT INTO orders (id) VALUES ('o-1')`);
+      return orders.outbox.add(
+        tx,
+        'order.cancelled',
+        { orderId: 'o-1', userId: 'u-1', reason: 'test' },
+        { subject: 'o-1' },
+      );
+    });
+    assert.equal(event.source, 'souk/orders');
+    await eventually(
+      async () => (await notificationsDb.query('SELECT 1 FROM notes')).rowCount === 1,
+      'the notification service applied the event',
+    );
+    const { rows } = await notificationsDb.query('SELECT message_id FROM inbox');
+    assert.deepEqual(rows, [{ message_id: event.id }]);
+    await orders.check();
+    await notifications.check();
+  });
+
+  it('when the transport lacks its address, then createMessaging refuses to build it', () => {
+    assert.throws(() => createMessaging({ transport: 'postgres', source: 'souk/x', log }), /busUrl/);
+    assert.throws(() => createMessaging({ transport: 'amqp', source: 'souk/x', log }), /amqpUrl/);
+  });
+});

@@ -1,0 +1,110 @@
+// One call wires a service's reliable messaging: the transport its profile uses, the outbox and its relay in
+// the service's database, the inbox tables, and the service's subscriptions.
+import { migrate, type Pool } from '../db.ts';
+import type { Logger } from '../logger.ts';
+import { AmqpTransport, type AmqpTransportOptions } from './amqp.transport.ts';
+import { pruneInbox } from './inbox.ts';
+import { MESSAGING_MIGRATIONS, Outbox, OutboxRelay, type OutboxRelayOptions } from './outbox.ts';
+import { PostgresTransport, type PostgresTransportOptions } from './postgres.transport.ts';
+import type { MessageTransport, Subscription } from './transport.ts';
+
+export interface MessagingOptions {
+  /** `postgres` in the local profile (the `bus` database), `amqp` (RabbitMQ) in the distributed one. */
+  transport: 'postgres' | 'amqp';
+  /** The bus database, for the `postgres` transport. */
+  busUrl?: string;
+  /** The broker, for the `amqp` transport, e.g. `amqp://guest:guest@127.0.0.1:5672`. */
+  amqpUrl?: string;
+  /** The service's own database: where the outbox and inbox live. Without it, no relay runs. */
+  db?: Pool;
+  /** The publishing service, e.g. `souk/orders`: every event's `source`. */
+  source: string;
+  log: Logger;
+  /** Prefix of the RabbitMQ exchanges and queues; default `souk`. */
+  namespace?: string;
+  relay?: Omit<OutboxRelayOptions, 'db' | 'transport' | 'log'>;
+  postgres?: Omit<PostgresTransportOptions, 'url' | 'pool' | 'log'>;
+  amqp?: Omit<AmqpTransportOptions, 'url' | 'log' | 'namespace'>;
+  /** Inbox entries are forgotten after this; default 7 days, far beyond any redelivery. */
+  inboxRetentionMs?: number;
+  clock?: () => Date;
+}
+
+export interface Messaging {
+  readonly transport: MessageTransport;
+  /** `outbox.add(tx, type, data)` inside the transaction that changes the state the event announces. */
+  readonly outbox: Outbox;
+  /** Publishes the outbox; only when the service has a database. */
+  readonly relay: OutboxRelay | undefined;
+  /** Registers a subscription; it consumes from `start()` on, or at once when already started. */
+  subscribe(subscription: Subscription): Promise<void>;
+  /** Migrates the messaging tables, connects, starts consuming and relaying. */
+  start(): Promise<void>;
+  /** For /health/ready: throws while the broker is unreachable. */
+  check(): Promise<void>;
+  /** Stops relaying, lets running handlers finish, closes the transport. */
+  close(): Promise<void>;
+}
+
+const HOUR_MS = 3_600_000;
+
+export function createMessaging(options: MessagingOptions): Messaging {
+  const { db, log } = options;
+  const transport = createTransport(options);
+  const outbox = new Outbox(options.source, { clock: options.clock });
+  const relay = db === undefined ? undefined : new OutboxRelay({ ...options.relay, db, transport, log });
+  const subscriptions: Subscription[] = [];
+  let started = false;
+  let inboxPruner: NodeJS.Timeout | undefined;
+
+  return {
+    transport,
+    outbox,
+    relay,
+    async subscribe(subscription) {
+      subscriptions.push(subscription);
+      if (started) await transport.subscribe(subscription);
+    },
+    async start() {
+      if (started) return;
+      if (db !== undefined) {
+        const applied = await migrate(db, MESSAGING_MIGRATIONS);
+        if (applied.length > 0) log.info({ applied }, 'messaging tables migrated');
+      }
+      await transport.start?.();
+      started = true;
+      for (const subscription of subscriptions) await transport.subscribe(subscription);
+      relay?.start();
+      if (db !== undefined) {
+        const retention = options.inboxRetentionMs ?? 7 * 24 * HOUR_MS;
+        inboxPruner = setInterval(() => {
+          pruneInbox(db, retention).catch((error: unknown) =>
+            log.warn({ err: error }, 'pruning the inbox failed'),
+          );
+        }, HOUR_MS);
+        inboxPruner.unref();
+      }
+    },
+    check: () => transport.check(),
+    async close() {
+      clearInterval(inboxPruner);
+      await relay?.stop();
+      await transport.close();
+    },
+  };
+}
+
+function createTransport(options: MessagingOptions): MessageTransport {
+  if (options.transport === 'postgres') {
+    if (options.busUrl === undefined)
+      throw new Error('the postgres transport needs busUrl (the bus database)');
+    return new PostgresTransport({ ...options.postgres, url: options.busUrl, log: options.log });
+  }
+  if (options.amqpUrl === undefined) throw new Error('the amqp transport needs amqpUrl');
+  return new AmqpTransport({
+    ...options.amqp,
+    url: options.amqpUrl,
+    namespace: options.namespace,
+    log: options.log,
+  });
+}

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { migrate, withTransaction, type Pool } from '../db.ts';
+import { createTestDatabase, type TestDatabase } from '../testing.ts';
+import { MESSAGING_MIGRATIONS, Outbox, OutboxRelay } from './outbox.ts';
+import { eventually, recordingLogger, testPool } from './test-helpers.ts';
+import type { Envelope, MessageTransport } from './transport.ts';
+
+/** A transport that records what it was asked to publish; `fail` and `gate` script its behaviour. */
+class RecordingTransport implements Pick<MessageTransport, 'publish'> {
+  readonly published: Envelope[] = [];
+  readonly batches: Envelope[][] = [];
+  calls = 0;
+  failuresLeft = 0;
+  gate: Promise<void> | undefined;
+
+  async publish(envelopes: readonly Envelope[]): Promise<void> {
+    this.calls += 1;
+    await this.gate;
+    if (this.failuresLeft > 0) {
+      this.failuresLeft -= 1;
+      throw new Error('broker unavailable');
+    }
+    this.published.push(...envelopes);
+    this.batches.push([...envelopes]);
+  }
+}
+
+describe('outbox and relay', () => {
+  let database: TestDatabase;
+  let db: Pool;
+  const outbox = new Outbox('souk/test');
+  const relays: OutboxRelay[] = [];
+  const { log } = recordingLogger();
+
+  const relay = (
+    transport: RecordingTransport,
+    options: { pollIntervalMs?: number; batchSize?: number } = {},
+  ) => {
+    const created = new OutboxRelay({
+      db,
+      transport,
+      log,
+      pollIntervalMs: options.pollIntervalMs ?? 50,
+      batchSize: options.batchSize,
+      retry: { baseDelayMs: 10, maxDelayMs: 50 },
+    });
+    relays.push(created);
+    created.start();
+    return created;
+  };
+  const addCommitted = (count: number, subject = 's') =>
+    withTransaction(db, async (tx) => {
+      const added: Envelope[] = [];
+      for (let i = 0; i < count; i++) added.push(await outbox.add(tx, 'test.happened', { i }, { subject }));
+      return added;
+    });
+  const unpublished = async () =>
+    Number((await db.query('SELECT count(*) FROM outbox WHERE published_at IS NULL')).rows[0].count);
+
+  before(async () => {
+    database = await createTestDatabase('outbox');
+    db = testPool(database.url, 6);
+    await migrate(db, MESSAGING_MIGRATIONS);
+  });
+
+  beforeEach(async () => {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+    await db.query('TRUNCATE outbox');
+  });
+
+  after(async () => {
+    await Promise.all(relays.map((r) => r.stop()));
+    await db.end();
+    await database.drop();
+  });
+
+  it('when the messaging migrations run twice, then the second run applies nothing', async () => {
+    assert.deepEqual(await migrate(db, MESSAGING_MIGRATIONS), []);
+  });
+
+  it('when an event is added, then the envelope carries the source, type, data and subject', async () => {
+    const [envelope] = await addCommitted(1, 'order-1');
+    assert.equal(envelope!.source, 'souk/test');
+    assert.equal(envelope!.type, 'test.happened');
+    assert.equal(envelope!.subject, 'order-1');
+    const { rows } = await db.query('SELECT id, type, envelope FROM outbox');
+    assert.deepEqual(rows, [{ id: envelope!.id, type: 'test.happened', envelope }]);
+  });
+
+  it('when the transaction rolls back, then its event is never published', async () => {
+    const transport = new RecordingTransport();
+    let rolledBack: Envelope | undefined;
+    await assert.rejects(
+      withTransaction(db, async (tx) => {
+        rolledBack = await outbox.add(tx, 'test.happened', { doomed: true });
+        throw new Error('the state change failed');
+      }),
+    );
+    relay(transport);
+    const [committed] = await addCommitted(1);
+    await eventually(() => transport.published.length > 0, 'the committed event is published');
+    assert.deepEqual(
+      transport.published.map((e) => e.id),
+      [committed!.id],
+    );
+    assert.notEqual(committed!.id, rolledBack!.id);
+  });
+
+  it('when two relays run, then each committed event is published exactly once, in order per relay batch', async () => {
+    const transport = new RecordingTransport();
+    relay(transport, { batchSize: 7 });
+    relay(transport, { batchSize: 7 });
+    const added: Envelope[] = [];
+    for (let i = 0; i < 10; i++) added.push(...(await addCommitted(6)));
+    await eventually(async () => (await unpublished()) === 0, 'everything is published');
+    const ids = transport.published.map((e) => e.id);
+    assert.equal(ids.length, added.length);
+    assert.deepEqual(new Set(ids), new Set(added.map((e) => e.id)));
+    const order = new Map(added.map((e, index) => [e.id, index]));
+    for (const batch of transport.batches) {
+      const indexes = batch.map((e) => order.get(e.id)!);
+      assert.deepEqual(
+        indexes,
+        indexes.toSorted((a, b) => a - b),
+      );
+    }
+  });
+
+  it('when the transport fails a few times, then the batch is published after recovery in order', async () => {
+    const transport = new RecordingTransport();
+    transport.failuresLeft = 3;
+    const added = await addCommitted(5);
+    relay(transport);
+    await eventually(async () => (await unpublished()) === 0, 'published after the transport recovered');
+    assert.equal(transport.calls, 4);
+    assert.deepEqual(
+      transport.published.map((e) => e.id),
+      added.map((e) => e.id),
+    );
+    const { rows } = await db.query('SELECT DISTINCT attempts, last_error FROM outbox');
+    assert.deepEqual(rows, [{ attempts: 4, last_error: 'broker unavailable' }]);
+  });
+
+  it('when the publish has not resolved yet, then the rows stay unpublished until it does', async () => {
+    const transport = new RecordingTransport();
+    const gate = Promise.withResolvers<void>();
+    transport.gate = gate.promise;
+    await addCommitted(3);
+    relay(transport);
+    await eventually(() => transport.calls === 1, 'the relay is publishing');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await unpublished(), 3);
+    gate.resolve();
+    await eventually(async () => (await unpublished()) === 0, 'marked once the publish resolved');
+    assert.equal(transport.published.length, 3);
+  });
+
+  it('when an event commits while the relay idles, then NOTIFY wakes it long before the next poll', async () => {
+    const transport = new RecordingTransport();
+    relay(transport, { pollIntervalMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await addCommitted(1);
+    await eventually(() => transport.published.length === 1, 'published on notification', 2000);
+    assert.ok(Date.now() - started < 2000);
+  });
+
+  it('when published rows are older than the retention, then the relay deletes them', async () => {
+    const transport = new RecordingTransport();
+    const pruning = new OutboxRelay({ db, transport, log, retainPublishedMs: 0, pruneIntervalMs: 0 });
+    relays.push(pruning);
+    await addCommitted(4);
+    assert.equal(await pruning.relayOnce(), 4);
+    pruning.start();
+    await eventually(
+      async () => Number((await db.query('SELECT count(*) FROM outbox')).rows[0].count) === 0,
+      'published rows pruned',
+    );
+  });
+});
