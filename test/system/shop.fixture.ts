@@ -1,10 +1,14 @@
 // Starts the whole shop as `npm start` does (same supervisor, same processes), on its own data folder and
 // ports shifted by an offset so that it can run beside a shop someone already started.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { amqpTopology } from '@souk/chassis';
 import { startShop, type Shop, type ShopOptions } from '@souk/supervisor';
+import amqp from 'amqplib';
 
 export const PORT_OFFSET = 10_000;
 export const ADMIN = { email: 'admin@souk.test', password: 'admin-password-for-tests' };
@@ -24,8 +28,24 @@ export interface ApiResponse {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- a test reads whatever JSON came back
 }
 
-export async function startTestShop(overrides: Partial<ShopOptions> = {}): Promise<RunningShop> {
+export type Transport = 'postgres' | 'amqp';
+
+/** Asserts an RFC 9457 problem with the status, and no stack trace in it. */
+export function assertProblem(response: ApiResponse, status: number): void {
+  assert.equal(response.status, status, JSON.stringify(response.body));
+  assert.match(response.headers.get('content-type') ?? '', /application\/problem\+json/);
+  assert.equal(response.body.status, status);
+  assert.equal(typeof response.body.title, 'string');
+  assert.doesNotMatch(JSON.stringify(response.body), /\bat .*\.ts:\d+/, 'no stack trace');
+}
+
+export async function startTestShop(
+  transport: Transport,
+  overrides: Partial<ShopOptions> = {},
+): Promise<RunningShop> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'souk-system-'));
+  // A namespace of its own on the shared broker, removed afterwards.
+  const namespace = `souk-test-${randomBytes(4).toString('hex')}`;
   const logs: string[] = [];
   const shop = await startShop({
     root: fileURLToPath(new URL('../../', import.meta.url)),
@@ -38,6 +58,8 @@ export async function startTestShop(overrides: Partial<ShopOptions> = {}): Promi
       SOUK_ADMIN_PASSWORD: ADMIN.password,
       SOUK__LOG__LEVEL: 'warn',
     },
+    // A crashed runner's sagas are taken over after this lease; short, so the crash tests wait less.
+    serviceEnv: { orders: { SOUK__SAGA__LEASE_MS: '3000' } },
     say: (line) => logs.push(line),
     onLogLine: (source, line) => {
       logs.push(`${source} ${line}`);
@@ -80,6 +102,26 @@ export async function startTestShop(overrides: Partial<ShopOptions> = {}): Promi
     async close() {
       await shop.stop();
       await rm(dataDir, { recursive: true, force: true });
+      if (transport === 'amqp') await deleteTopology(namespace);
     },
   });
+}
+
+/** Subscriber groups of the shop, whose queues the amqp transport declares. */
+const GROUPS = ['notifications'];
+
+async function deleteTopology(namespace: string): Promise<void> {
+  const topology = amqpTopology(namespace);
+  const connection = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
+  try {
+    const channel = await connection.createChannel();
+    for (const group of GROUPS) {
+      await channel.deleteQueue(topology.queue(group));
+      await channel.deleteQueue(topology.deadLetterQueue(group));
+    }
+    await channel.deleteExchange(topology.exchange);
+    await channel.deleteExchange(topology.deadLetterExchange);
+  } finally {
+    await connection.close();
+  }
 }

@@ -24,3 +24,21 @@ export function requireService(request: FastifyRequest, ...allowed: string[]): S
   }
   return identity;
 }
+
+/**
+ * Route guards for `onRequest`: they run before the body is read, so a caller without the right gets 401 or
+ * 403, never a 400 about a body it had no business sending.
+ */
+export const usersOnly = async (request: FastifyRequest): Promise<void> => {
+  requireUser(request);
+};
+
+export const adminsOnly = async (request: FastifyRequest): Promise<void> => {
+  requireAdmin(request);
+};
+
+export const servicesOnly =
+  (...allowed: string[]) =>
+  async (request: FastifyRequest): Promise<void> => {
+    requireService(request, ...allowed);
+  };

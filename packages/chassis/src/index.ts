@@ -16,7 +16,7 @@ export {
   type StoredEvent,
 } from './event-store/event-store.ts';
 export * from './sagas/index.ts';
-export { requireAdmin, requireService, requireUser } from './auth.ts';
+export { adminsOnly, requireAdmin, requireService, requireUser, servicesOnly, usersOnly } from './auth.ts';
 export {
   ProblemError,
   badRequest,

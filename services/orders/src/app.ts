@@ -19,9 +19,9 @@ const settings = {
     {
       stepTimeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
       chargeTimeoutMs: Type.Integer({ minimum: 100, default: 12_000 }),
-      stepAttempts: Type.Integer({ minimum: 1, default: 5 }),
+      stepAttempts: Type.Integer({ minimum: 1, default: 8 }),
       retryBaseMs: Type.Integer({ minimum: 1, default: 100 }),
-      leaseMs: Type.Integer({ minimum: 1000, default: 15_000 }),
+      leaseMs: Type.Integer({ minimum: 1000, default: 10_000 }),
       scanIntervalMs: Type.Integer({ minimum: 50, default: 1000 }),
     },
     { default: {} },

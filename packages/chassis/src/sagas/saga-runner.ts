@@ -40,6 +40,11 @@ type StepOutcome =
   | { kind: 'rejected'; reason: string }
   | { kind: 'in-doubt'; reason: string };
 
+/** Another process took the saga over (this one stalled past its lease): stop driving it. */
+class LeaseLost extends Error {
+  override name = 'LeaseLost';
+}
+
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export class SagaRunner {
@@ -53,7 +58,7 @@ export class SagaRunner {
 
   constructor(options: SagaRunnerOptions) {
     this.#options = {
-      leaseMs: 30_000,
+      leaseMs: 10_000,
       scanIntervalMs: 2_000,
       retryBaseMs: 100,
       retryMaxMs: 5_000,
@@ -82,7 +87,11 @@ export class SagaRunner {
     const running = this.#inFlight.get(id);
     if (running) return running;
     const execution = this.#execute(id)
-      .catch((error: unknown) => this.#options.log.error({ err: error, sagaId: id }, 'saga run interrupted'))
+      .catch((error: unknown) =>
+        error instanceof LeaseLost
+          ? this.#options.log.info({ sagaId: id }, 'saga taken over by another runner')
+          : this.#options.log.error({ err: error, sagaId: id }, 'saga run interrupted'),
+      )
       .finally(() => this.#inFlight.delete(id));
     this.#inFlight.set(id, execution);
     return execution;
@@ -134,6 +143,15 @@ export class SagaRunner {
       [id, this.#owner, this.#options.leaseMs / 1000],
     );
     return rows[0];
+  }
+
+  /** Extends this runner's lease before each attempt, so a long step is not taken over while it runs. */
+  async #renewLease(id: string): Promise<void> {
+    const { rowCount } = await this.#options.db.query(
+      `UPDATE saga_instances SET lease_until = now() + make_interval(secs => $3) WHERE id = $1 AND lease_owner = $2`,
+      [id, this.#owner, this.#options.leaseMs / 1000],
+    );
+    if (rowCount !== 1) throw new LeaseLost(id);
   }
 
   async #execute(id: string): Promise<void> {
@@ -240,6 +258,7 @@ export class SagaRunner {
       // Compensations cannot be given up on: retried until they succeed (or this process stops).
       for (let attempt = 1; ; attempt++) {
         if (this.#stopping.signal.aborted) return;
+        await this.#renewLease(saga.id);
         await this.#logStep(db, saga.id, index, step.name, 'compensation', 'STARTED', undefined, attempt);
         try {
           await this.#withTimeout(step, (signal) =>

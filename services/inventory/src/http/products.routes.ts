@@ -1,5 +1,5 @@
 // The public catalog: anyone browses and searches products; an admin adds, edits and restocks them.
-import { requireAdmin, type App } from '@souk/chassis';
+import { adminsOnly, type App } from '@souk/chassis';
 import {
   CreateProduct,
   Product,
@@ -9,7 +9,6 @@ import {
   StrictObject,
   UpdateProduct,
 } from '@souk/contracts';
-import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { decodeCursor, encodeCursor, isUuid, searchPattern } from '../domain/catalog-page.model.ts';
 import { invalidCursor, productNotFound } from '../domain/inventory.errors.ts';
@@ -18,11 +17,6 @@ import { orProblem, problems, toProblem } from './rejection.mapper.ts';
 
 /** Any string: an id that is not a UUID names no product, so it is a 404 rather than a 400. */
 const ProductParams = StrictObject({ id: Type.String() });
-
-// Guards run on request, before the body is read, so a caller without the right gets 401/403, never a 400.
-const adminOnly = async (request: FastifyRequest) => {
-  requireAdmin(request);
-};
 
 export function registerProductRoutes(app: App, products: ProductsRepository): void {
   const existing = <T>(id: string, product: T | undefined): T => {
@@ -65,7 +59,7 @@ export function registerProductRoutes(app: App, products: ProductsRepository): v
   app.post(
     '/api/products',
     {
-      onRequest: adminOnly,
+      onRequest: adminsOnly,
       schema: {
         summary: 'Add a product (admin)',
         body: CreateProduct,
@@ -78,7 +72,7 @@ export function registerProductRoutes(app: App, products: ProductsRepository): v
   app.patch(
     '/api/products/:id',
     {
-      onRequest: adminOnly,
+      onRequest: adminsOnly,
       schema: {
         summary: 'Change a product’s name, description or price (admin)',
         params: ProductParams,
@@ -93,7 +87,7 @@ export function registerProductRoutes(app: App, products: ProductsRepository): v
   app.post(
     '/api/products/:id/restock',
     {
-      onRequest: adminOnly,
+      onRequest: adminsOnly,
       schema: {
         summary: 'Add units to a product’s available stock (admin)',
         params: ProductParams,

@@ -1,15 +1,12 @@
 // Internal: the orders service holds stock for an order, then commits or releases it. Never routed by the
 // gateway, and refused to anyone without the orders service's credential.
-import { requireService, type App } from '@souk/chassis';
+import { servicesOnly, type App } from '@souk/chassis';
 import { Reservation, ReservationParams, ReserveStock } from '@souk/contracts';
-import type { FastifyRequest } from 'fastify';
 import { reservationNotFound } from '../domain/inventory.errors.ts';
 import type { ReservationsRepository } from '../data/reservations.repository.ts';
 import { orProblem, problems, toProblem } from './rejection.mapper.ts';
 
-const ordersOnly = async (request: FastifyRequest) => {
-  requireService(request, 'orders');
-};
+const ordersOnly = servicesOnly('orders');
 
 export function registerReservationRoutes(app: App, reservations: ReservationsRepository): void {
   app.post(

@@ -1,5 +1,5 @@
 // Public order endpoints: place (with an Idempotency-Key), read, list and cancel.
-import { badRequest, notFound, requireUser, type App, type Pool } from '@souk/chassis';
+import { badRequest, notFound, requireUser, usersOnly, type App, type Pool } from '@souk/chassis';
 import { Money, Problem, StrictObject, Uuid } from '@souk/contracts';
 import Type from 'typebox';
 import { isValidCardNumber } from '../domain/card.ts';
@@ -53,6 +53,7 @@ export function orderRoutes(app: App, orders: Orders, db: Pool): void {
   app.post(
     '/api/orders',
     {
+      onRequest: usersOnly,
       schema: {
         tags: ['orders'],
         headers: IdempotencyHeaders,
@@ -100,6 +101,7 @@ export function orderRoutes(app: App, orders: Orders, db: Pool): void {
   app.get(
     '/api/orders',
     {
+      onRequest: usersOnly,
       schema: {
         tags: ['orders'],
         querystring: ListQuery,
@@ -122,6 +124,7 @@ export function orderRoutes(app: App, orders: Orders, db: Pool): void {
   app.post(
     '/api/orders/:id/cancel',
     {
+      onRequest: usersOnly,
       schema: {
         tags: ['orders'],
         params: StrictObject({ id: Type.String({ maxLength: 100 }) }),

@@ -1,7 +1,6 @@
 // Public: a customer reads the payments of their own orders; an admin reads anyone's.
-import { requireUser, type App } from '@souk/chassis';
+import { requireUser, usersOnly, type App } from '@souk/chassis';
 import { Page, Payment, PaymentQuery } from '@souk/contracts';
-import type { FastifyRequest } from 'fastify';
 import type { PaymentsRepository } from '../data/payments.repository.ts';
 import { problems } from './rejection.mapper.ts';
 
@@ -9,10 +8,6 @@ import { problems } from './rejection.mapper.ts';
 export const PAYMENTS_LIST_LIMIT = 100;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const usersOnly = async (request: FastifyRequest) => {
-  requireUser(request);
-};
 
 export function registerPaymentRoutes(app: App, payments: PaymentsRepository): void {
   app.get(

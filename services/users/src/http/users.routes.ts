@@ -1,5 +1,5 @@
 // Public user endpoints: register, read and rename yourself, read a user (yourself, or anyone as admin).
-import { notFound, requireUser, unauthorized, type App } from '@souk/chassis';
+import { notFound, requireUser, unauthorized, usersOnly, type App } from '@souk/chassis';
 import { Problem, RegisterUser, StrictObject, UpdateProfile, User } from '@souk/contracts';
 import Type from 'typebox';
 import type { Accounts } from '../accounts.ts';
@@ -33,7 +33,10 @@ export function userRoutes(app: App, accounts: Accounts, db: Pool): void {
 
   app.patch(
     '/api/users/me',
-    { schema: { tags: ['users'], body: UpdateProfile, response: { 200: User, 400: Problem, 401: Problem } } },
+    {
+      onRequest: usersOnly,
+      schema: { tags: ['users'], body: UpdateProfile, response: { 200: User, 400: Problem, 401: Problem } },
+    },
     async (request) => {
       const user = await users.rename(requireUser(request).sub, request.body.name.trim());
       if (user === undefined) throw unauthorized('The account no longer exists.');

@@ -1,30 +1,18 @@
-// The API contract of design.md, driven through the gateway of a shop started as `npm start` starts it.
+// The users, auth and products rows of the API contract (design.md), through the gateway of a running shop.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { LOCAL_PORTS } from '@souk/chassis';
-import { ADMIN, PORT_OFFSET, startTestShop, type ApiResponse, type RunningShop } from './shop.fixture.ts';
+import { ADMIN, PORT_OFFSET, assertProblem, type RunningShop } from './shop.fixture.ts';
 
-describe('the shop, through the gateway', () => {
+export function contractSuite(running: () => RunningShop): void {
   let shop: RunningShop;
   let customer: { id: string; token: string; refreshToken: string };
   let adminToken: string;
   const email = `ada.${Date.now()}@example.com`;
 
-  before(async () => {
-    shop = await startTestShop();
+  before(() => {
+    shop = running();
   });
-
-  after(async () => {
-    await shop?.close();
-  });
-
-  const assertProblem = (response: ApiResponse, status: number) => {
-    assert.equal(response.status, status, JSON.stringify(response.body));
-    assert.match(response.headers.get('content-type') ?? '', /application\/problem\+json/);
-    assert.equal(response.body.status, status);
-    assert.equal(typeof response.body.title, 'string');
-    assert.doesNotMatch(JSON.stringify(response.body), /\bat .*\.ts:\d+/, 'no stack trace');
-  };
 
   describe('users and auth', () => {
     it('when someone registers, then 201 with the profile', async () => {
@@ -240,21 +228,4 @@ describe('the shop, through the gateway', () => {
       }
     });
   });
-
-  describe('the supervisor', () => {
-    it('when a service is killed with -9, then it is restarted and serves again', async () => {
-      const users = shop.processes.get('users')!;
-      const before = users.starts;
-      process.kill(users.pid!, 'SIGKILL');
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const response = await shop.api('GET', '/.well-known/jwks.json').catch(() => undefined);
-        if (users.starts > before && response?.status === 200) break;
-        assert.ok(Date.now() < deadline, 'users came back within 20 s');
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-      const login = await shop.api('POST', '/api/auth/login', { body: ADMIN });
-      assert.equal(login.status, 200, 'data survived the crash');
-    });
-  });
-});
+}

@@ -1,0 +1,269 @@
+// The order rows of the API contract and the invariants behind them (no oversell, one charge per confirmed
+// order, every saga terminal), through the gateway of a running shop, including across kill -9.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { before, describe, it } from 'node:test';
+import { TEST_CARDS } from '@souk/contracts';
+import { ADMIN, assertProblem, type RunningShop } from './shop.fixture.ts';
+
+interface Customer {
+  id: string;
+  token: string;
+}
+
+interface Placed {
+  id: string;
+  customer: Customer;
+  quantity: number;
+}
+
+export function ordersSuite(running: () => RunningShop): void {
+  let shop: RunningShop;
+  let admin: string;
+  let alice: Customer;
+  let bob: Customer;
+
+  const signUp = async (name: string): Promise<Customer> => {
+    const email = `${name}.${randomUUID().slice(0, 8)}@example.com`;
+    const created = await shop.api('POST', '/api/users', {
+      body: { email, password: 'a-long-password', name },
+    });
+    assert.equal(created.status, 201);
+    const login = await shop.api('POST', '/api/auth/login', { body: { email, password: 'a-long-password' } });
+    return { id: created.body.id, token: login.body.accessToken };
+  };
+
+  const createProduct = async (stock: number, amount = 1500): Promise<string> => {
+    const response = await shop.api('POST', '/api/products', {
+      token: admin,
+      body: {
+        sku: `SYS-${randomUUID().slice(0, 8)}`,
+        name: 'Hand-woven basket',
+        description: 'Palm leaf.',
+        price: { amount, currency: 'USD' },
+        stock,
+      },
+    });
+    assert.equal(response.status, 201);
+    return response.body.id;
+  };
+
+  const available = async (productId: string): Promise<number> =>
+    (await shop.api('GET', `/api/products/${productId}`)).body.stock.available;
+
+  /** Places an order as a client would: the same Idempotency-Key again until the shop accepts it. */
+  const placeOrder = async (
+    customer: Customer,
+    productId: string,
+    quantity: number,
+    card: string = TEST_CARDS.approves,
+  ) => {
+    const key = randomUUID();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const response = await shop
+        .api('POST', '/api/orders', {
+          token: customer.token,
+          headers: { 'idempotency-key': key },
+          body: { items: [{ productId, quantity }], payment: { card } },
+        })
+        .catch(() => undefined);
+      if (response?.status === 202) return { id: response.body.id as string, customer, quantity, response };
+      if (response && response.status < 500 && response.status !== 409) {
+        assert.fail(`order refused: ${response.status} ${JSON.stringify(response.body)}`);
+      }
+      assert.ok(Date.now() < deadline, 'the shop accepted the order within 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+
+  const orderOf = async (placed: { id: string; customer: Customer }) =>
+    (await shop.api('GET', `/api/orders/${placed.id}`, { token: placed.customer.token })).body;
+
+  const settle = async (placed: { id: string; customer: Customer }, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const order = await orderOf(placed).catch(() => undefined);
+      if (order?.status === 'CONFIRMED' || order?.status === 'CANCELLED') return order;
+      assert.ok(Date.now() < deadline, `order ${placed.id} is terminal within ${timeoutMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  const paymentsOf = async (placed: { id: string; customer: Customer }) =>
+    (await shop.api('GET', `/api/payments?orderId=${placed.id}`, { token: placed.customer.token })).body
+      .items as {
+      status: string;
+      amount: { amount: number; currency: string };
+    }[];
+
+  /** The invariants: every order terminal, stock conserved and never oversold, money only for confirmed ones. */
+  const assertInvariants = async (productId: string, initial: number, orders: Placed[]) => {
+    let confirmedUnits = 0;
+    for (const placed of orders) {
+      const order = await settle(placed);
+      const succeeded = (await paymentsOf(placed)).filter((payment) => payment.status === 'SUCCEEDED');
+      if (order.status === 'CONFIRMED') {
+        confirmedUnits += placed.quantity;
+        assert.equal(succeeded.length, 1, `confirmed order ${placed.id} is charged exactly once`);
+        assert.deepEqual(succeeded[0]!.amount, order.total);
+      } else {
+        assert.equal(succeeded.length, 0, `cancelled order ${placed.id} keeps no money`);
+      }
+    }
+    const left = await available(productId);
+    assert.ok(left >= 0, 'stock never below zero');
+    assert.equal(initial, left + confirmedUnits, 'stock conserved: initial = available + confirmed');
+    return confirmedUnits;
+  };
+
+  before(async () => {
+    shop = running();
+    admin = (await shop.api('POST', '/api/auth/login', { body: ADMIN })).body.accessToken;
+    [alice, bob] = await Promise.all([signUp('alice'), signUp('bob')]);
+  });
+
+  describe('orders', () => {
+    it('when a customer orders with an approving card, then 202 PENDING, then CONFIRMED with money objects', async () => {
+      const productId = await createProduct(5, 2250);
+      const placed = await placeOrder(alice, productId, 2);
+      assert.equal(placed.response.body.status, 'PENDING');
+      assert.equal(placed.response.headers.get('location'), `/api/orders/${placed.id}`);
+      const order = await settle(placed);
+      assert.equal(order.status, 'CONFIRMED');
+      assert.equal(order.userId, alice.id);
+      assert.deepEqual(order.total, { amount: 4500, currency: 'USD' });
+      assert.deepEqual(order.items, [
+        { productId, quantity: 2, unitPrice: { amount: 2250, currency: 'USD' } },
+      ]);
+      assert.equal(await available(productId), 3);
+      const payments = await paymentsOf(placed);
+      assert.deepEqual(
+        payments.map((p) => [p.status, p.amount]),
+        [['SUCCEEDED', { amount: 4500, currency: 'USD' }]],
+      );
+      const mine = (await shop.api('GET', '/api/orders', { token: alice.token })).body.items;
+      assert.ok(mine.some((o: { id: string }) => o.id === placed.id));
+    });
+
+    it('when the card is declined, then CANCELLED with a reason and the stock back', async () => {
+      const productId = await createProduct(3);
+      const order = await settle(await placeOrder(alice, productId, 1, TEST_CARDS.declines));
+      assert.equal(order.status, 'CANCELLED');
+      assert.equal(order.reason, 'payment declined');
+      assert.equal(await available(productId), 3);
+    });
+
+    it('when a confirmed order is cancelled, then 202 and it ends CANCELLED, refunded and restocked; again: 409', async () => {
+      const productId = await createProduct(4);
+      const placed = await placeOrder(alice, productId, 3);
+      assert.equal((await settle(placed)).status, 'CONFIRMED');
+      assert.equal(
+        (await shop.api('POST', `/api/orders/${placed.id}/cancel`, { token: alice.token })).status,
+        202,
+      );
+      const deadline = Date.now() + 20_000;
+      while ((await orderOf(placed)).status !== 'CANCELLED') {
+        assert.ok(Date.now() < deadline, 'cancelled within 20 s');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(await available(productId), 4);
+      assert.deepEqual(
+        (await paymentsOf(placed)).map((p) => p.status),
+        ['REFUNDED'],
+      );
+      assertProblem(await shop.api('POST', `/api/orders/${placed.id}/cancel`, { token: alice.token }), 409);
+    });
+
+    it("when someone else's order is asked for, then 404; an admin sees it", async () => {
+      const placed = await placeOrder(alice, await createProduct(1), 1);
+      assertProblem(await shop.api('GET', `/api/orders/${placed.id}`, { token: bob.token }), 404);
+      assertProblem(await shop.api('POST', `/api/orders/${placed.id}/cancel`, { token: bob.token }), 404);
+      assert.deepEqual(
+        (await shop.api('GET', `/api/payments?orderId=${placed.id}`, { token: bob.token })).body.items,
+        [],
+      );
+      assert.equal((await shop.api('GET', `/api/orders/${placed.id}`, { token: admin })).status, 200);
+      await settle(placed);
+    });
+
+    it('Idempotency-Key: missing is 400; one key sent concurrently makes one order, one reservation, one charge', async () => {
+      const productId = await createProduct(10);
+      const body = { items: [{ productId, quantity: 1 }], payment: { card: TEST_CARDS.approves } };
+      assertProblem(await shop.api('POST', '/api/orders', { token: alice.token, body }), 400);
+      const key = randomUUID();
+      const answers = await Promise.all(
+        Array.from({ length: 15 }, () =>
+          shop.api('POST', '/api/orders', { token: alice.token, headers: { 'idempotency-key': key }, body }),
+        ),
+      );
+      const ids = new Set(answers.filter((a) => a.status === 202).map((a) => a.body.id));
+      assert.equal(ids.size, 1, answers.map((a) => a.status).join());
+      const placed = { id: [...ids][0] as string, customer: alice, quantity: 1 };
+      await settle(placed);
+      assert.equal(await available(productId), 9);
+      assert.equal((await paymentsOf(placed)).length, 1);
+      const different = await shop.api('POST', '/api/orders', {
+        token: alice.token,
+        headers: { 'idempotency-key': key },
+        body: { ...body, items: [{ productId, quantity: 2 }] },
+      });
+      assertProblem(different, 422);
+    });
+
+    it('when the order is malformed, then 400 and nothing is created', async () => {
+      const productId = await createProduct(1);
+      for (const body of [
+        { items: [], payment: { card: TEST_CARDS.approves } },
+        { items: [{ productId, quantity: -1 }], payment: { card: TEST_CARDS.approves } },
+        { items: [{ productId, quantity: 1 }], payment: { card: '1234' } },
+        { items: [{ productId, quantity: 1, unitPrice: 1 }], payment: { card: TEST_CARDS.approves } },
+      ]) {
+        const response = await shop.api('POST', '/api/orders', {
+          token: alice.token,
+          headers: { 'idempotency-key': randomUUID() },
+          body,
+        });
+        assertProblem(response, 400);
+      }
+      assertProblem(
+        await shop.api('POST', '/api/orders', { headers: { 'idempotency-key': 'k' }, body: {} }),
+        401,
+      );
+      assert.equal(await available(productId), 1);
+    });
+  });
+
+  describe('invariants under load and crashes', () => {
+    it('when many orders compete for little stock, then no oversell, stock conserved and one charge per confirmed order', async () => {
+      const initial = 8;
+      const productId = await createProduct(initial);
+      const placed = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => placeOrder(i % 2 ? alice : bob, productId, 1 + (i % 2))),
+      );
+      const confirmed = await assertInvariants(productId, initial, placed);
+      assert.ok(confirmed > 0 && confirmed <= initial);
+    });
+
+    it('when orders and payments are killed with -9 mid-burst, then after their restart every order is terminal and the invariants hold', async () => {
+      const initial = 12;
+      const productId = await createProduct(initial);
+      const customers = [alice, bob];
+      const burst = Promise.all(
+        Array.from({ length: 24 }, async (_, i) => {
+          await new Promise((resolve) => setTimeout(resolve, i * 40));
+          return placeOrder(customers[i % 2]!, productId, 1);
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const orders = shop.processes.get('orders')!;
+      const payments = shop.processes.get('payments')!;
+      const starts = [orders.starts, payments.starts];
+      process.kill(orders.pid!, 'SIGKILL');
+      process.kill(payments.pid!, 'SIGKILL');
+      const placed = await burst;
+      assert.ok(orders.starts > starts[0]! && payments.starts > starts[1]!, 'both were restarted');
+      await assertInvariants(productId, initial, placed);
+    });
+  });
+}
