@@ -146,6 +146,30 @@ export function ordersSuite(running: () => RunningShop): void {
       assert.ok(mine.some((o: { id: string }) => o.id === placed.id));
     });
 
+    it('when an order is confirmed, then its owner is notified of each step once, and nobody else is', async () => {
+      const placed = await placeOrder(alice, await createProduct(2), 1);
+      assert.equal((await settle(placed)).status, 'CONFIRMED');
+      const expected = ['order.created', 'payment.succeeded', 'order.confirmed'];
+      const deadline = Date.now() + 20_000;
+      let mine: { type: string; orderId?: string; message: string; createdAt: string }[] = [];
+      for (;;) {
+        const response = await shop.api('GET', '/api/notifications?limit=100', { token: alice.token });
+        assert.equal(response.status, 200);
+        mine = response.body.items.filter((n: { orderId?: string }) => n.orderId === placed.id);
+        if (expected.every((type) => mine.some((n) => n.type === type))) break;
+        assert.ok(Date.now() < deadline, `notified within 20 s; so far ${mine.map((n) => n.type).join()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(mine.map((n) => n.type).sort(), [...expected].sort(), 'each event once');
+      assert.ok(mine.every((n) => n.message.length > 0 && !Number.isNaN(Date.parse(n.createdAt))));
+      const welcome = (await shop.api('GET', '/api/notifications?limit=100', { token: alice.token })).body
+        .items;
+      assert.ok(welcome.some((n: { type: string }) => n.type === 'user.registered'));
+      const theirs = (await shop.api('GET', '/api/notifications?limit=100', { token: bob.token })).body.items;
+      assert.ok(theirs.every((n: { orderId?: string }) => n.orderId !== placed.id));
+      assertProblem(await shop.api('GET', '/api/notifications'), 401);
+    });
+
     it('when the card is declined, then CANCELLED with a reason and the stock back', async () => {
       const productId = await createProduct(3);
       const order = await settle(await placeOrder(alice, productId, 1, TEST_CARDS.declines));
