@@ -20,7 +20,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts'],
+    files: [
+      '**/*.test.ts',
+      'test/**/*.ts',
+      '**/testing/**/*.ts',
+      '**/test-fixtures/**/*.ts',
+      '**/test-helpers.ts',
+    ],
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
