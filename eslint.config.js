@@ -23,6 +23,7 @@ export default tseslint.config(
     files: [
       '**/*.test.ts',
       'test/**/*.ts',
+      'bench/**/*.ts',
       '**/testing/**/*.ts',
       '**/test-fixtures/**/*.ts',
       '**/test-helpers.ts',

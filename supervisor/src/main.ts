@@ -43,7 +43,7 @@ say(
   `Admin      ${shop.admin.email} / ${shop.admin.password}${shop.admin.generated ? '   (generated; set SOUK_ADMIN_EMAIL and SOUK_ADMIN_PASSWORD to choose)' : ''}`,
 );
 if (memory)
-  say(`Memory     ${(memory.bytes / 2 ** 20).toFixed(0)} MiB resident in ${memory.processes} processes`);
+  say(`Memory     ${(memory.bytes / 2 ** 20).toFixed(0)} MiB (PSS) in ${memory.processes} processes`);
 say('Press Ctrl-C to stop.');
 
 let stopping = false;

@@ -1,7 +1,8 @@
-// Resident memory of a set of processes and all their descendants, read from /proc (Linux).
+// Memory of a set of processes and all their descendants, read from /proc (Linux). Proportional set size
+// (PSS): pages shared between processes, such as PostgreSQL's shared buffers, are counted once in total.
 import { readFile, readdir } from 'node:fs/promises';
 
-export async function residentBytes(
+export async function memoryBytes(
   roots: number[],
 ): Promise<{ bytes: number; processes: number } | undefined> {
   let entries: string[];
@@ -17,9 +18,10 @@ export async function residentBytes(
       try {
         const status = await readFile(`/proc/${name}/status`, 'utf8');
         const ppid = /^PPid:\s+(\d+)/m.exec(status)?.[1];
-        const vmRss = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
         if (ppid !== undefined) parentOf.set(Number(name), Number(ppid));
-        if (vmRss !== undefined) rss.set(Number(name), Number(vmRss) * 1024);
+        const rollup = await readFile(`/proc/${name}/smaps_rollup`, 'utf8').catch(() => '');
+        const pss = /^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+        if (pss !== undefined) rss.set(Number(name), Number(pss) * 1024);
       } catch {
         // The process ended while we looked.
       }

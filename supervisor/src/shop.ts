@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LOCAL_PORTS, type ServiceName } from '@souk/chassis';
 import { startLocalDatabase, type LocalDatabase } from './database.ts';
-import { residentBytes } from './memory.ts';
+import { memoryBytes } from './memory.ts';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets.ts';
 import { ServiceProcess } from './service-process.ts';
 
@@ -58,6 +58,9 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
   options.say(`✓ PostgreSQL on 127.0.0.1:${options.databasePort} (${since(databaseStarted)})`);
 
   const port = (name: ServiceName) => LOCAL_PORTS[name] + options.portOffset;
+  if (GRPC_PORT + options.portOffset > 65_535) {
+    throw new Error(`port offset ${options.portOffset} puts the users gRPC port past 65535`);
+  }
   const registry = JSON.stringify(
     Object.fromEntries(
       (Object.keys(LOCAL_PORTS) as ServiceName[]).map((name) => [name, `http://127.0.0.1:${port(name)}`]),
@@ -129,7 +132,7 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
     async memory() {
       const pids = [...processes.values()].map((child) => child.pid).filter((pid) => pid !== undefined);
       const postgres = await database.pid();
-      return residentBytes(postgres === undefined ? pids : [...pids, postgres]);
+      return memoryBytes(postgres === undefined ? pids : [...pids, postgres]);
     },
     stop,
   };
