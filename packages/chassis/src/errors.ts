@@ -1,5 +1,6 @@
 // Errors as RFC 9457 problem details with a stable, per-service code. A client never sees a stack trace.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { Problem, type Outcome, type Rejection } from '@souk/contracts';
 
 export class ProblemError extends Error {
   readonly status: number;
@@ -161,3 +162,20 @@ function describeIssue(issue: {
     return `unknown field '${String(issue.params.additionalProperty)}'`;
   return issue.message ?? issue.keyword;
 }
+
+/** A use case's refusal as the problem the client gets. */
+export const rejectionProblem = (rejection: Rejection, headers: Record<string, string> = {}): ProblemError =>
+  new ProblemError(rejection.status, rejection.code, rejection.detail, {
+    headers,
+    extensions: { ...rejection.extensions },
+  });
+
+/** The value of an accepted outcome; a refused one is thrown as its problem. */
+export function orProblem<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw rejectionProblem(outcome.rejection);
+  return outcome.value;
+}
+
+/** Response schemas for the problems a route may answer, for the OpenAPI document. */
+export const problemResponses = <S extends number>(...statuses: S[]) =>
+  Object.fromEntries(statuses.map((status) => [status, Problem])) as Record<S, typeof Problem>;

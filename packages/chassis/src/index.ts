@@ -23,7 +23,10 @@ export {
   conflict,
   forbidden,
   notFound,
+  orProblem,
   problemBody,
+  problemResponses,
+  rejectionProblem,
   unauthorized,
   type ProblemBody,
 } from './errors.ts';

@@ -5,3 +5,4 @@ export * from './products.ts';
 export * from './payments.ts';
 export * from './notifications.ts';
 export * from './events.ts';
+export * from './outcome.ts';

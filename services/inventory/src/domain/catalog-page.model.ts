@@ -1,4 +1,5 @@
 // How the catalog is paged and searched: an opaque keyset cursor over (name, id) and a literal search term.
+import { decodeCursor, encodeCursor, isUuid } from '@souk/kit';
 
 /** A place in the catalog's order, which is by name, then id. */
 export interface CatalogPosition {
@@ -6,30 +7,15 @@ export interface CatalogPosition {
   readonly id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
+export { isUuid };
 
-export const isUuid = (value: string): boolean => UUID.test(value);
-
-export function encodeCursor(position: CatalogPosition): string {
-  return Buffer.from(JSON.stringify([position.name, position.id]), 'utf8').toString('base64url');
-}
+export const encodeCatalogCursor = (position: CatalogPosition): string =>
+  encodeCursor([position.name, position.id]);
 
 /** The position a cursor names, or undefined for anything this service did not issue. */
-export function decodeCursor(cursor: string): CatalogPosition | undefined {
-  if (!BASE64URL.test(cursor)) return undefined;
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(decoded) || decoded.length !== 2) return undefined;
-  const [name, id] = decoded as unknown[];
-  if (typeof name !== 'string' || typeof id !== 'string' || !isUuid(id)) return undefined;
-  const position = { name, id };
-  // Only the exact bytes we issue are accepted, so a cursor stays opaque rather than a second query language.
-  return encodeCursor(position) === cursor ? position : undefined;
+export function decodeCatalogCursor(cursor: string): CatalogPosition | undefined {
+  const key = decodeCursor(cursor, 2, ([, id]) => isUuid(id!));
+  return key && { name: key[0]!, id: key[1]! };
 }
 
 /**

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeCursor, encodeCursor, isUuid, searchPattern } from './catalog-page.model.ts';
+import { decodeCatalogCursor, encodeCatalogCursor, isUuid, searchPattern } from './catalog-page.model.ts';
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
@@ -23,7 +23,7 @@ describe('catalog cursor', () => {
   it('when a position is encoded, then it decodes to the same position', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200, unit: 'grapheme' }), fc.uuid(), (name, id) => {
-        assert.deepEqual(decodeCursor(encodeCursor({ name, id })), { name, id });
+        assert.deepEqual(decodeCatalogCursor(encodeCatalogCursor({ name, id })), { name, id });
       }),
     );
   });
@@ -31,7 +31,7 @@ describe('catalog cursor', () => {
   it('when a cursor is encoded, then it is URL-safe without escaping', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), fc.uuid(), (name, id) => {
-        assert.match(encodeCursor({ name, id }), /^[A-Za-z0-9_-]+$/);
+        assert.match(encodeCatalogCursor({ name, id }), /^[A-Za-z0-9_-]+$/);
       }),
     );
   });
@@ -39,8 +39,8 @@ describe('catalog cursor', () => {
   it('when any string is offered as a cursor, then it is refused unless it is exactly one we issue', () => {
     fc.assert(
       fc.property(fc.string(), (cursor) => {
-        const position = decodeCursor(cursor);
-        if (position !== undefined) assert.equal(encodeCursor(position), cursor);
+        const position = decodeCatalogCursor(cursor);
+        if (position !== undefined) assert.equal(encodeCatalogCursor(position), cursor);
       }),
     );
   });
@@ -56,7 +56,7 @@ describe('catalog cursor', () => {
       b64('[1, "6f1c1e52-4f7a-4a53-9d4e-0b0e6a8a2f10"]'),
       b64('["a","6f1c1e52-4f7a-4a53-9d4e-0b0e6a8a2f10"]') + 'A',
     ]) {
-      assert.equal(decodeCursor(cursor), undefined, cursor);
+      assert.equal(decodeCatalogCursor(cursor), undefined, cursor);
     }
   });
 });

@@ -1,4 +1,6 @@
 // The inventory service's stable error codes, as plain data: the HTTP layer turns a rejection into a problem.
+import type { Outcome as ContractOutcome, Rejection as ContractRejection } from '@souk/contracts';
+
 export type InventoryErrorCode =
   | 'PRODUCT_NOT_FOUND'
   | 'SKU_TAKEN'
@@ -10,21 +12,9 @@ export type InventoryErrorCode =
   | 'RESERVATION_RELEASED'
   | 'RESERVATION_MISMATCH';
 
-export interface Rejection {
-  readonly status: 400 | 404 | 409 | 422;
-  readonly code: InventoryErrorCode;
-  readonly detail: string;
-  readonly extensions?: Readonly<Record<string, unknown>>;
-}
-
-/** What a use case answers: a value, or the reason it was refused. */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
-
-export const accept = <T>(value: T): Outcome<T> => ({ ok: true, value });
-export const refuse = (rejection: Rejection): { ok: false; rejection: Rejection } => ({
-  ok: false,
-  rejection,
-});
+export type Rejection = ContractRejection<InventoryErrorCode, 400 | 404 | 409 | 422>;
+export type Outcome<T> = ContractOutcome<T, Rejection>;
+export { accept, refuse } from '@souk/contracts';
 
 export const productNotFound = (id: string): Rejection => ({
   status: 404,

@@ -1,10 +1,9 @@
 // Internal: the orders service holds stock for an order, then commits or releases it. Never routed by the
 // gateway, and refused to anyone without the orders service's credential.
-import { servicesOnly, type App } from '@souk/chassis';
+import { servicesOnly, type App, orProblem, rejectionProblem, problemResponses } from '@souk/chassis';
 import { Reservation, ReservationParams, ReserveStock } from '@souk/contracts';
 import { reservationNotFound } from '../domain/inventory.errors.ts';
 import type { ReservationsRepository } from '../data/reservations.repository.ts';
-import { orProblem, problems, toProblem } from './rejection.mapper.ts';
 
 const ordersOnly = servicesOnly('orders');
 
@@ -16,7 +15,7 @@ export function registerReservationRoutes(app: App, reservations: ReservationsRe
       schema: {
         summary: 'Reserve stock for every item or none; idempotent per reservationId',
         body: ReserveStock,
-        response: { 200: Reservation, 201: Reservation, ...problems(400, 401, 403, 409, 422) },
+        response: { 200: Reservation, 201: Reservation, ...problemResponses(400, 401, 403, 409, 422) },
       },
     },
     async (request, reply) => {
@@ -34,12 +33,12 @@ export function registerReservationRoutes(app: App, reservations: ReservationsRe
       schema: {
         summary: 'One reservation',
         params: ReservationParams,
-        response: { 200: Reservation, ...problems(400, 401, 403, 404) },
+        response: { 200: Reservation, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
       const reservation = await reservations.find(request.params.id);
-      if (reservation === undefined) throw toProblem(reservationNotFound(request.params.id));
+      if (reservation === undefined) throw rejectionProblem(reservationNotFound(request.params.id));
       return reservation;
     },
   );
@@ -51,7 +50,7 @@ export function registerReservationRoutes(app: App, reservations: ReservationsRe
       schema: {
         summary: 'Turn held stock into sold stock; idempotent',
         params: ReservationParams,
-        response: { 200: Reservation, ...problems(400, 401, 403, 404, 409) },
+        response: { 200: Reservation, ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request) => orProblem(await reservations.commit(request.params.id)),
@@ -64,7 +63,7 @@ export function registerReservationRoutes(app: App, reservations: ReservationsRe
       schema: {
         summary: 'Give the stock back, once; an unknown id is remembered as released',
         params: ReservationParams,
-        response: { 200: Reservation, ...problems(400, 401, 403) },
+        response: { 200: Reservation, ...problemResponses(400, 401, 403) },
       },
     },
     async (request) => reservations.release(request.params.id),

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeCursor, encodeCursor } from './notification-page.model.ts';
+import { decodeNotificationCursor, encodeNotificationCursor } from './notification-page.model.ts';
 
 const instant = fc
   .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
@@ -12,7 +12,10 @@ describe('notification cursor', () => {
   it('when a position is encoded, then it decodes to the same position', () => {
     fc.assert(
       fc.property(instant, fc.uuid(), (createdAt, id) => {
-        assert.deepEqual(decodeCursor(encodeCursor({ createdAt, id })), { createdAt, id });
+        assert.deepEqual(decodeNotificationCursor(encodeNotificationCursor({ createdAt, id })), {
+          createdAt,
+          id,
+        });
       }),
     );
   });
@@ -20,8 +23,8 @@ describe('notification cursor', () => {
   it('when any string is offered as a cursor, then it is refused unless it is exactly one we issue', () => {
     fc.assert(
       fc.property(fc.string(), (cursor) => {
-        const position = decodeCursor(cursor);
-        if (position !== undefined) assert.equal(encodeCursor(position), cursor);
+        const position = decodeNotificationCursor(cursor);
+        if (position !== undefined) assert.equal(encodeNotificationCursor(position), cursor);
       }),
     );
   });
@@ -38,7 +41,7 @@ describe('notification cursor', () => {
       b64(`[0, "${id}"]`),
       b64(`["2024-01-01T00:00:00.000Z","${id}"]`) + 'A',
     ]) {
-      assert.equal(decodeCursor(cursor), undefined, cursor);
+      assert.equal(decodeNotificationCursor(cursor), undefined, cursor);
     }
   });
 });

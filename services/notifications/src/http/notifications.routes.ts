@@ -3,7 +3,11 @@ import { ProblemError, requireUser, usersOnly, type App } from '@souk/chassis';
 import { Notification, Page, Problem, StrictObject } from '@souk/contracts';
 import Type from 'typebox';
 import type { NotificationsRepository } from '../data/notifications.repository.ts';
-import { decodeCursor, encodeCursor, isUuid } from '../domain/notification-page.model.ts';
+import {
+  decodeNotificationCursor,
+  encodeNotificationCursor,
+  isUuid,
+} from '../domain/notification-page.model.ts';
 import { invalidCursor, type Rejection } from '../domain/notifications.errors.ts';
 
 const NotificationQuery = StrictObject({
@@ -30,14 +34,14 @@ export function registerNotificationRoutes(app: App, notifications: Notification
     async (request) => {
       const user = requireUser(request);
       const { limit = 20, cursor } = request.query;
-      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      const after = cursor === undefined ? undefined : decodeNotificationCursor(cursor);
       if (cursor !== undefined && after === undefined) throw toProblem(invalidCursor());
       // Every user id is a UUID; any other subject has no notifications here.
       if (!isUuid(user.sub)) return { items: [] };
       const page = await notifications.page({ userId: user.sub, limit, after });
       return page.next === undefined
         ? { items: page.items }
-        : { items: page.items, nextCursor: encodeCursor(page.next) };
+        : { items: page.items, nextCursor: encodeNotificationCursor(page.next) };
     },
   );
 }

@@ -11,7 +11,6 @@ import {
   type Order,
   type OrderEvent,
 } from './order.ts';
-import { isValidCardNumber } from './card.ts';
 
 const at = '2026-11-27T12:00:00.000Z';
 const usd = (amount: number) => ({ amount, currency: 'USD' });
@@ -105,14 +104,5 @@ describe('order aggregate', () => {
         assert.deepEqual(replay(events), order);
       }),
     );
-  });
-});
-
-describe('card numbers', () => {
-  it('when the Luhn checksum holds, then the number is valid', () => {
-    assert.equal(isValidCardNumber('4242424242424242'), true);
-    assert.equal(isValidCardNumber('4000000000000002'), true);
-    assert.equal(isValidCardNumber('4242424242424241'), false);
-    assert.equal(isValidCardNumber('4242-4242'), false);
   });
 });

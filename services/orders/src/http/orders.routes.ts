@@ -2,7 +2,7 @@
 import { badRequest, notFound, requireUser, usersOnly, type App, type Pool } from '@souk/chassis';
 import { Money, Problem, StrictObject, Uuid } from '@souk/contracts';
 import Type from 'typebox';
-import { isValidCardNumber } from '../domain/card.ts';
+import { decodeCursor, encodeCursor, isLuhnValid, isUuid } from '@souk/kit';
 import { findOrder, listOrders, type OrderView } from '../data/order-view.repository.ts';
 import type { Orders } from '../orders.ts';
 
@@ -38,13 +38,12 @@ const ListQuery = StrictObject({
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const orderNotFound = () => notFound('ORDER_NOT_FOUND', 'No such order.');
 
 export function orderRoutes(app: App, orders: Orders, db: Pool): void {
   /** The order if the caller may see it; anyone else is told it does not exist. */
   const visibleOrder = async (id: string, caller: { sub: string; role: string }): Promise<OrderView> => {
-    const order = UUID.test(id) ? await findOrder(db, id) : undefined;
+    const order = isUuid(id) ? await findOrder(db, id) : undefined;
     if (order === undefined || (order.userId !== caller.sub && caller.role !== 'admin'))
       throw orderNotFound();
     return order;
@@ -75,7 +74,7 @@ export function orderRoutes(app: App, orders: Orders, db: Pool): void {
           'Send an Idempotency-Key header (1 to 255 printable characters).',
         );
       }
-      if (!isValidCardNumber(request.body.payment.card)) {
+      if (!isLuhnValid(request.body.payment.card)) {
         throw badRequest('INVALID_CARD', 'The card number is not valid.');
       }
       const answer = await orders.place(user.sub, key, request.body);
@@ -113,11 +112,13 @@ export function orderRoutes(app: App, orders: Orders, db: Pool): void {
     async (request) => {
       const user = requireUser(request);
       const limit = request.query.limit ?? 20;
-      const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
+      const after = request.query.cursor === undefined ? undefined : decodeOrderCursor(request.query.cursor);
       const items = await listOrders(db, user.sub, limit + 1, after);
       const page = items.slice(0, limit);
       const last = page.at(-1);
-      return items.length > limit && last ? { items: page, nextCursor: encodeCursor(last) } : { items: page };
+      return items.length > limit && last
+        ? { items: page, nextCursor: encodeOrderCursor(last) }
+        : { items: page };
     },
   );
 
@@ -143,25 +144,14 @@ export function orderRoutes(app: App, orders: Orders, db: Pool): void {
   );
 }
 
-const encodeCursor = (order: OrderView) =>
-  Buffer.from(JSON.stringify([order.createdAt, order.id])).toString('base64url');
+const encodeOrderCursor = (order: OrderView) => encodeCursor([order.createdAt, order.id]);
 
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
-      unknown,
-      unknown,
-    ];
-    if (
-      typeof createdAt === 'string' &&
-      !Number.isNaN(Date.parse(createdAt)) &&
-      typeof id === 'string' &&
-      UUID.test(id)
-    ) {
-      return { createdAt, id };
-    }
-  } catch {
-    // Falls through to the problem below.
-  }
-  throw badRequest('INVALID_CURSOR', 'The cursor is not one this service issued.');
+function decodeOrderCursor(cursor: string): { createdAt: string; id: string } {
+  const key = decodeCursor(
+    cursor,
+    2,
+    ([createdAt, id]) => !Number.isNaN(Date.parse(createdAt!)) && isUuid(id!),
+  );
+  if (key === undefined) throw badRequest('INVALID_CURSOR', 'The cursor is not one this service issued.');
+  return { createdAt: key[0]!, id: key[1]! };
 }

@@ -1,5 +1,5 @@
 // The payments service's stable error codes, as plain data: the HTTP layer turns a rejection into a problem.
-import type { Payment } from '@souk/contracts';
+import type { Outcome as ContractOutcome, Payment, Rejection as ContractRejection } from '@souk/contracts';
 
 export type PaymentsErrorCode =
   | 'IDEMPOTENCY_KEY_REQUIRED'
@@ -13,21 +13,9 @@ export type PaymentsErrorCode =
   | 'PROCESSOR_TIMEOUT'
   | 'PROCESSOR_FAILED';
 
-export interface Rejection {
-  readonly status: 400 | 402 | 409 | 422 | 502 | 504;
-  readonly code: PaymentsErrorCode;
-  readonly detail: string;
-  readonly extensions?: Readonly<Record<string, unknown>>;
-}
-
-/** What a use case answers: a value, or the reason it was refused. */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
-
-export const accept = <T>(value: T): Outcome<T> => ({ ok: true, value });
-export const refuse = (rejection: Rejection): { ok: false; rejection: Rejection } => ({
-  ok: false,
-  rejection,
-});
+export type Rejection = ContractRejection<PaymentsErrorCode, 400 | 402 | 409 | 422 | 502 | 504>;
+export type Outcome<T> = ContractOutcome<T, Rejection>;
+export { accept, refuse } from '@souk/contracts';
 
 export const idempotencyKeyRequired = (): Rejection => ({
   status: 400,

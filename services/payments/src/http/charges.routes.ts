@@ -1,10 +1,10 @@
 // Internal: the orders service charges an order's card. Never routed by the gateway.
+import { problemResponses } from '@souk/chassis';
 import type { App } from '@souk/chassis';
 import { Charge, Payment } from '@souk/contracts';
 import type { ChargeOrder } from '../use-cases/charge-order.use-case.ts';
 import { IdempotencyKeyHeader, idempotencyKeyOf, sendReply } from './idempotent.reply.ts';
 import { callerOf, ordersOnly } from './internal.guard.ts';
-import { problems } from './rejection.mapper.ts';
 
 export function registerChargeRoutes(app: App, charges: ChargeOrder): void {
   app.post(
@@ -15,7 +15,7 @@ export function registerChargeRoutes(app: App, charges: ChargeOrder): void {
         summary: "Charge an order's card, at most once per order; idempotent per Idempotency-Key",
         headers: IdempotencyKeyHeader,
         body: Charge,
-        response: { 201: Payment, ...problems(400, 401, 402, 403, 409, 422, 502, 504) },
+        response: { 201: Payment, ...problemResponses(400, 401, 402, 403, 409, 422, 502, 504) },
       },
     },
     async (request, reply) => {

@@ -1,9 +1,9 @@
 // The HTTP side of idempotency keys: the key comes from the `Idempotency-Key` header; an answer goes out with the
+import { orProblem, rejectionProblem } from '@souk/chassis';
 // same status and body whether it is fresh or replayed, and a replay says so in `Idempotent-Replayed`.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { parseIdempotencyKey, type Reply } from '../domain/idempotency.model.ts';
-import { orProblem, toProblem } from './rejection.mapper.ts';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const REPLAYED_HEADER = 'idempotent-replayed';
@@ -21,6 +21,6 @@ export const idempotencyKeyOf = (request: FastifyRequest): string =>
 /** Sends an accepted answer with its status; throws a refused one as its problem. */
 export function sendReply<T>(reply: FastifyReply, { answer, replayed }: Reply<T>): FastifyReply {
   const headers: Record<string, string> = replayed ? { [REPLAYED_HEADER]: 'true' } : {};
-  if (!answer.ok) throw toProblem(answer.rejection, headers);
+  if (!answer.ok) throw rejectionProblem(answer.rejection, headers);
   return reply.headers(headers).status(answer.status).send(answer.value);
 }

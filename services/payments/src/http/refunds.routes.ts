@@ -1,11 +1,11 @@
 // Internal: the orders service refunds an order, compensating a charge whose outcome it may never have seen.
+import { problemResponses } from '@souk/chassis';
 // Never routed by the gateway.
 import type { App } from '@souk/chassis';
 import { Refund, RefundResult } from '@souk/contracts';
 import type { PaymentsRepository } from '../data/payments.repository.ts';
 import { IdempotencyKeyHeader, idempotencyKeyOf, sendReply } from './idempotent.reply.ts';
 import { callerOf, ordersOnly } from './internal.guard.ts';
-import { problems } from './rejection.mapper.ts';
 
 export function registerRefundRoutes(app: App, payments: PaymentsRepository): void {
   app.post(
@@ -16,7 +16,7 @@ export function registerRefundRoutes(app: App, payments: PaymentsRepository): vo
         summary: "Refund an order's charge, if any, and close the order to later charges; idempotent",
         headers: IdempotencyKeyHeader,
         body: Refund,
-        response: { 200: RefundResult, ...problems(400, 401, 403, 409, 422) },
+        response: { 200: RefundResult, ...problemResponses(400, 401, 403, 409, 422) },
       },
     },
     async (request, reply) => {

@@ -1,11 +1,10 @@
 // The internal gRPC API (GetUser) for other services; callers present a service credential as metadata.
+import { isUuid } from '@souk/kit';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { IDENTITY_HEADER, type IdentitySigner, type Logger } from '@souk/chassis';
 import type { UserRepository } from '../data/user.repository.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface UsersProto {
   souk: { users: { v1: { Users: grpc.ServiceClientConstructor } } };
@@ -39,7 +38,7 @@ export async function startUsersGrpc(options: {
         return;
       }
       const id = call.request.id;
-      const found = UUID.test(id) ? options.users.findById(id) : Promise.resolve(undefined);
+      const found = isUuid(id) ? options.users.findById(id) : Promise.resolve(undefined);
       found.then(
         (user) =>
           user === undefined

@@ -1,4 +1,5 @@
 // Public user endpoints: register, read and rename yourself, read a user (yourself, or anyone as admin).
+import { isUuid } from '@souk/kit';
 import { notFound, requireUser, unauthorized, usersOnly, type App } from '@souk/chassis';
 import { Problem, RegisterUser, StrictObject, UpdateProfile, User } from '@souk/contracts';
 import Type from 'typebox';
@@ -6,7 +7,6 @@ import type { Accounts } from '../accounts.ts';
 import { UserRepository, publicView } from '../data/user.repository.ts';
 import type { Pool } from '@souk/chassis';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const userNotFound = () => notFound('USER_NOT_FOUND', 'No such user.');
 
 export function userRoutes(app: App, accounts: Accounts, db: Pool): void {
@@ -57,7 +57,7 @@ export function userRoutes(app: App, accounts: Accounts, db: Pool): void {
       const caller = requireUser(request);
       const { id } = request.params;
       // Another user's profile answers exactly like a missing one: ids are not probed.
-      if (!UUID.test(id) || (caller.sub !== id && caller.role !== 'admin')) throw userNotFound();
+      if (!isUuid(id) || (caller.sub !== id && caller.role !== 'admin')) throw userNotFound();
       const user = await users.findById(id);
       if (user === undefined) throw userNotFound();
       return publicView(user);

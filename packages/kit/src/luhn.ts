@@ -1,5 +1,5 @@
-// Card numbers are checked at the edge (digits and the Luhn checksum) so a typo is a 400, not a failed saga.
-export function isValidCardNumber(card: string): boolean {
+/** 12 to 19 digits whose Luhn checksum holds: what a card number must be before anyone charges it. */
+export function isLuhnValid(card: string): boolean {
   if (!/^\d{12,19}$/.test(card)) return false;
   let sum = 0;
   for (let i = 0; i < card.length; i++) {

@@ -1,0 +1,4 @@
+// Pure helpers that several services' domains share: identifiers, card numbers, keyset cursors. No I/O.
+export { isUuid } from './uuid.ts';
+export { isLuhnValid } from './luhn.ts';
+export { decodeCursor, encodeCursor } from './cursor.ts';
