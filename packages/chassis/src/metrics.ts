@@ -1,5 +1,12 @@
 // Prometheus metrics: the process defaults plus RED (rate, errors, duration) per route.
 import type { FastifyInstance } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The route label for metrics when the matched URL pattern says too little (the gateway's catch-all). */
+    metricsRoute: string | undefined;
+  }
+}
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createMetrics(service: string): Registry {
@@ -17,8 +24,9 @@ export function instrumentHttp(app: FastifyInstance, registry: Registry): void {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  app.decorateRequest('metricsRoute', undefined);
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
+    const route = request.metricsRoute ?? request.routeOptions.url ?? 'unmatched';
     if (route.startsWith('/health') || route === '/metrics') return;
     duration.observe(
       { method: request.method, route, status_code: String(reply.statusCode) },

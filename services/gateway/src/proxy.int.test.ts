@@ -131,6 +131,13 @@ describe('gateway proxy', () => {
     assert.equal((await inject({ url: '/health/live' })).statusCode, 200);
     assert.match((await inject({ url: '/metrics' })).body, /http_server_request_duration_seconds/);
     assert.equal((await inject({ url: '/docs/json' })).statusCode, 200);
+  });
+
+  it('when requests are proxied, then the metrics count them per public route, not as one catch-all', async () => {
+    await inject({ url: '/api/products?limit=1' });
+    const metrics = (await inject({ url: '/metrics' })).body;
+    assert.match(metrics, /http_server_request_duration_seconds_count\{[^}]*route="\/api\/products"/);
+
     assert.equal(users.receivedAt('/health/live').length, 0);
   });
 

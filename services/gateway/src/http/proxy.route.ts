@@ -60,6 +60,7 @@ export async function registerProxyRoute(app: App, options: ProxyOptions): Promi
       });
     }
     request.gatewayRoute = resolution.route;
+    request.metricsRoute = resolution.route.prefix;
 
     const authorization = request.headers.authorization;
     let refused: ProblemError | undefined;
