@@ -133,6 +133,37 @@ describe('the order saga with real participants', () => {
     );
   });
 
+  it('when a request carries a traceparent, then the events it causes, in orders and in payments, carry its trace id', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const productId = await createProduct(2);
+    const response = await orders.app.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: {
+        ...as(userId),
+        'idempotency-key': randomUUID(),
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+      },
+      payload: { items: [{ productId, quantity: 1 }], payment: { card: TEST_CARDS.approves } },
+    });
+    const order = await settled(response.json().id);
+    assert.equal(order.status, 'CONFIRMED');
+    const tracesOf = async (db: typeof orders.db, subject: string) =>
+      (
+        await db.query<{ type: string; traceparent: string }>(
+          `SELECT type, envelope->>'traceparent' AS traceparent FROM outbox WHERE envelope->>'subject' = $1`,
+          [subject],
+        )
+      ).rows;
+    const events = [...(await tracesOf(orders.db, order.id)), ...(await tracesOf(payments.db, order.id))];
+    assert.deepEqual(events.map((e) => e.type).sort(), [
+      'order.confirmed',
+      'order.created',
+      'payment.succeeded',
+    ]);
+    for (const event of events) assert.equal(event.traceparent.split('-')[1], traceId, event.type);
+  });
+
   it('when the card is declined, then CANCELLED with the reason and the stock back', async () => {
     const productId = await createProduct(5);
     const response = await placeOrder({

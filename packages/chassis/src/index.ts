@@ -56,4 +56,5 @@ export {
   type UpstreamResponse,
 } from './resilience.ts';
 export { createLogger, type Logger } from './logger.ts';
+export { continueTrace, currentTrace, withTrace, type TraceContext } from './trace-context.ts';
 export * from './messaging/index.ts';

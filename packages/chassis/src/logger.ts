@@ -1,5 +1,6 @@
 // Structured logs: JSON lines (the supervisor and log shippers read them), pretty when a person watches.
 import pino, { type Logger } from 'pino';
+import { currentTrace } from './trace-context.ts';
 
 export type { Logger };
 
@@ -9,6 +10,11 @@ export function createLogger(service: string, level: string): Logger {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Every line written inside a traced operation names its trace.
+    mixin: () => {
+      const trace = currentTrace();
+      return trace === undefined ? {} : { traceId: trace.traceId };
+    },
     redact: {
       paths: ['req.headers.authorization', 'req.headers["x-souk-identity"]', '*.password', '*.refreshToken'],
       censor: '[redacted]',

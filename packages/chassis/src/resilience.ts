@@ -19,6 +19,7 @@ import {
 } from 'cockatiel';
 import Type, { type Static } from 'typebox';
 import { Pool, type Dispatcher } from 'undici';
+import { continueTrace, currentTrace } from './trace-context.ts';
 
 export const ResiliencePolicy = Type.Object(
   {
@@ -198,10 +199,15 @@ export class UpstreamClient {
       pool = new Pool(origin, { connections: 128, keepAliveTimeout: 10_000 });
       this.#pools.set(origin, pool);
     }
+    const trace = currentTrace();
     const response = await pool.request({
       method: call.method,
       path: call.path,
-      headers: call.headers,
+      // A call made inside a traced operation is a child span of it.
+      headers:
+        trace === undefined
+          ? call.headers
+          : { ...call.headers, traceparent: continueTrace(trace.traceparent).traceparent },
       body: call.body,
       signal,
     });

@@ -31,6 +31,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, instrumentHttp } from './metrics.ts';
 import { StaticRegistry, type Registry } from './registry.ts';
 import { ResiliencePolicy, UpstreamClient } from './resilience.ts';
+import { continueTrace, runInTrace } from './trace-context.ts';
 import {
   MESSAGING_MIGRATIONS,
   Outbox,
@@ -197,6 +198,12 @@ export async function createService<P extends TProperties = Record<never, never>
     openapi: { info: { title: `souk ${options.name}`, description: options.description, version: '0.1.0' } },
   });
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+
+  // Callback style on purpose: the rest of the request, handler included, runs inside `done`, in the span.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const header = request.headers.traceparent;
+    runInTrace(continueTrace(typeof header === 'string' ? header : undefined), done);
+  });
 
   const identity = createIdentitySigner(config.current.internal.secret);
   app.decorateRequest('identity', undefined);

@@ -1,5 +1,6 @@
 // The inbox: a consumer records each message it applied, in the same transaction as the effect, so a message
 // delivered twice (at-least-once transports, outbox re-publishes) changes state once.
+import { withTrace } from '../trace-context.ts';
 import { withTransaction, type Pool, type Queryable, type Transaction } from '../db.ts';
 import type { Envelope } from './transport.ts';
 
@@ -31,9 +32,11 @@ export function once(
   consumer: string,
   effect: (tx: Transaction, envelope: Envelope) => Promise<void>,
 ): (envelope: Envelope) => Promise<void> {
-  return async (envelope) => {
-    await consumeOnce(db, consumer, envelope, (tx) => effect(tx, envelope));
-  };
+  // The consumer's work continues the trace of the operation that published the event.
+  return (envelope) =>
+    withTrace(envelope.traceparent, async () => {
+      await consumeOnce(db, consumer, envelope, (tx) => effect(tx, envelope));
+    });
 }
 
 /** Forgets inbox entries older than `olderThanMs`: far longer than any redelivery can lag. */

@@ -1,6 +1,7 @@
 // The transactional outbox: an event is stored in the same transaction as the state change it announces, and a
 // relay publishes it afterwards, marking it sent only once the broker confirmed it. At-least-once: a crash
 // between the confirm and the mark publishes the event again, and consumers deduplicate on its id (the inbox).
+import { currentTrace } from '../trace-context.ts';
 import type { EventEnvelope, EventType, EventTypes } from '@souk/contracts';
 import { withTransaction, type Pool, type Queryable } from '../db.ts';
 import type { Logger } from '../logger.ts';
@@ -49,6 +50,7 @@ export class Outbox {
   ): Promise<EventEnvelope<T, unknown>>;
   async add(tx: Queryable, type: string, data: unknown, options: OutboxAddOptions = {}): Promise<Envelope> {
     const envelope = createEnvelope(type, data, {
+      traceparent: currentTrace()?.traceparent,
       ...options,
       source: this.source,
       clock: this.#clock,
