@@ -174,6 +174,30 @@ describe('the order saga with real participants', () => {
     assert.equal(order.status, 'CANCELLED');
     assert.equal(order.reason, 'payment declined');
     assert.equal(await available(productId), 5);
+    const timeline = (
+      await orders.app.inject({ url: `/api/orders/${order.id}/timeline`, headers: as(userId) })
+    ).json();
+    assert.deepEqual(
+      timeline.items.map((e: { name: string; status?: string }) => [e.name, e.status ?? 'event']),
+      [
+        ['OrderPlaced', 'event'],
+        ['reserve-stock', 'SUCCEEDED'],
+        ['charge-payment', 'FAILED'],
+        ['undo reserve-stock', 'SUCCEEDED'],
+        ['OrderCancelled', 'event'],
+      ],
+    );
+    const gantt = await orders.app.inject({
+      url: `/api/orders/${order.id}/timeline?format=mermaid`,
+      headers: as(userId),
+    });
+    assert.match(gantt.headers['content-type'] as string, /text\/plain/);
+    assert.match(gantt.body, /charge-payment :crit/);
+    assert.equal(
+      (await orders.app.inject({ url: `/api/orders/${order.id}/timeline`, headers: as(randomUUID()) }))
+        .statusCode,
+      404,
+    );
     assert.ok((await paymentsOf(order.id)).every((p) => p.status !== 'SUCCEEDED'));
   });
 

@@ -401,3 +401,46 @@ export class SagaRunner {
     });
   }
 }
+
+export interface SagaStepRecord {
+  sagaId: string;
+  saga: string;
+  step: string;
+  direction: 'forward' | 'compensation';
+  status: 'STARTED' | 'SUCCEEDED' | 'FAILED' | 'IN_DOUBT';
+  attempts: number;
+  error?: string;
+  startedAt: Date;
+  finishedAt?: Date;
+}
+
+/** The step log of the given sagas, in the order the steps started: what a timeline draws. */
+export async function readSagaSteps(db: Queryable, sagaIds: readonly string[]): Promise<SagaStepRecord[]> {
+  const { rows } = await db.query<{
+    saga_id: string;
+    type: string;
+    name: string;
+    direction: SagaStepRecord['direction'];
+    status: SagaStepRecord['status'];
+    attempts: number;
+    error: string | null;
+    started_at: Date;
+    finished_at: Date | null;
+  }>(
+    `SELECT s.saga_id, i.type, s.name, s.direction, s.status, s.attempts, s.error, s.started_at, s.finished_at
+     FROM saga_steps s JOIN saga_instances i ON i.id = s.saga_id
+     WHERE s.saga_id = ANY($1::uuid[]) ORDER BY s.started_at, s.step_index`,
+    [sagaIds],
+  );
+  return rows.map((row) => ({
+    sagaId: row.saga_id,
+    saga: row.type,
+    step: row.name,
+    direction: row.direction,
+    status: row.status,
+    attempts: row.attempts,
+    ...(row.error === null ? {} : { error: row.error }),
+    startedAt: row.started_at,
+    ...(row.finished_at === null ? {} : { finishedAt: row.finished_at }),
+  }));
+}

@@ -1,8 +1,18 @@
 // Public order endpoints: place (with an Idempotency-Key), read, list and cancel.
-import { badRequest, notFound, requireUser, usersOnly, type App, type Pool } from '@souk/chassis';
+import {
+  badRequest,
+  notFound,
+  readSagaSteps,
+  requireUser,
+  usersOnly,
+  type App,
+  type Pool,
+} from '@souk/chassis';
 import { Money, Problem, StrictObject, Uuid } from '@souk/contracts';
 import Type from 'typebox';
 import { decodeCursor, encodeCursor, isLuhnValid, isUuid } from '@souk/kit';
+import { orderTimeline, timelineGantt } from '../domain/order-timeline.ts';
+import { readHistory, sagasOf } from '../data/order.repository.ts';
 import { findOrder, listOrders, type OrderView } from '../data/order-view.repository.ts';
 import type { Orders } from '../orders.ts';
 
@@ -119,6 +129,32 @@ export function orderRoutes(app: App, orders: Orders, db: Pool): void {
       return items.length > limit && last
         ? { items: page, nextCursor: encodeOrderCursor(last) }
         : { items: page };
+    },
+  );
+
+  app.get(
+    '/api/orders/:id/timeline',
+    {
+      onRequest: usersOnly,
+      schema: {
+        tags: ['orders'],
+        summary:
+          "The order's events and saga steps in time order; `?format=mermaid` draws them as a Gantt chart",
+        params: StrictObject({ id: Type.String({ maxLength: 100 }) }),
+        querystring: StrictObject({
+          format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('mermaid')])),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const order = await visibleOrder(request.params.id, requireUser(request));
+      const entries = orderTimeline(
+        await readHistory(db, order.id),
+        await readSagaSteps(db, await sagasOf(db, order.id)),
+      );
+      if (request.query.format === 'mermaid')
+        return reply.type('text/plain; charset=utf-8').send(timelineGantt(order.id, entries));
+      return { items: entries };
     },
   );
 
