@@ -1,6 +1,7 @@
 // Errors as RFC 9457 problem details with a stable, per-service code. A client never sees a stack trace.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Problem, type Outcome, type Rejection } from '@souk/contracts';
+import { UpstreamUnavailableError } from './resilience.ts';
 
 export class ProblemError extends Error {
   readonly status: number;
@@ -122,6 +123,16 @@ export function installProblemHandlers(app: FastifyInstance): void {
     if (known) return send(known.status, known.code, known.detail);
     if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
       return send(400, 'MALFORMED_JSON', 'The body is not valid JSON.');
+    }
+    if (error instanceof UpstreamUnavailableError) {
+      // A dependency is down or overloaded: the client may retry, and nothing about it is the client's fault.
+      request.log.warn({ upstream: error.upstream, reason: error.reason }, 'dependency unavailable');
+      void reply.header('retry-after', '1');
+      return send(
+        503,
+        'DEPENDENCY_UNAVAILABLE',
+        `A service this request needs is ${error.reason}; try again shortly.`,
+      );
     }
     if (error.statusCode === 429) {
       return send(429, 'RATE_LIMITED', error.message);

@@ -5,6 +5,7 @@ import { StrictObject } from '@souk/contracts';
 import { createService, type Service, type ServiceConfig } from './service.ts';
 import { MemoryConfigSource, createTestDatabase, testEnvironment, type TestDatabase } from './testing.ts';
 import { requireAdmin } from './auth.ts';
+import { UpstreamClient } from './resilience.ts';
 
 const extra = { greeting: Type.String({ default: 'hello' }) };
 
@@ -35,6 +36,15 @@ describe('createService', () => {
     );
     service.app.get('/greeting', async () => ({ greeting: service.config.current.greeting }));
     service.app.get('/admin', async (request) => requireAdmin(request));
+    const unreachable = new UpstreamClient('inventory', () => 'http://127.0.0.1:9', {
+      timeoutMs: 500,
+      retries: 0,
+      retryBaseDelayMs: 1,
+      breaker: { consecutiveFailures: 5, halfOpenAfterMs: 1000 },
+      bulkhead: { limit: 1, queue: 1 },
+    });
+    service.onClose(() => unreachable.close());
+    service.app.get('/needs-inventory', async () => unreachable.request({ method: 'GET', path: '/' }));
     service.app.get('/boom', async () => {
       throw new Error('secret internals');
     });
@@ -87,6 +97,13 @@ describe('createService', () => {
     });
     assert.equal(response.statusCode, 413);
     assert.equal(response.json().code, 'BODY_TOO_LARGE');
+  });
+
+  it('when a dependency is unreachable, then 503 with Retry-After, not a 500', async () => {
+    const response = await service.app.inject({ method: 'GET', url: '/needs-inventory' });
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().code, 'DEPENDENCY_UNAVAILABLE');
+    assert.equal(response.headers['retry-after'], '1');
   });
 
   it('when a handler fails, then 500 without the internals', async () => {
