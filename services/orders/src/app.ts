@@ -56,7 +56,13 @@ export async function buildOrders(
   const publish: PublishEvent = async (tx, type, data, subject) => {
     await service.outbox.add(tx, type, data, { subject });
   };
-  const orders = new Orders({ db, sagas, inventory, publish });
+  const orders = new Orders({
+    db,
+    sagas,
+    inventory,
+    publish,
+    fingerprintSecret: service.config.current.internal.secret,
+  });
   sagas.register(
     placeOrderSaga({
       inventory,

@@ -1,7 +1,7 @@
 // The order use cases: place (idempotently), read, list and cancel; and what the sagas' ends mean for an
 // order. Every change appends events, rewrites the read model and records the public event, in one
 // transaction.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import {
   ConcurrencyError,
   ProblemError,
@@ -51,12 +51,14 @@ export class Orders {
   readonly #publish: PublishEvent;
   readonly #clock: () => Date;
   readonly #newId: () => string;
+  readonly #fingerprintSecret: string;
 
   constructor(deps: {
     db: Pool;
     sagas: SagaRunner;
     inventory: InventoryParticipant;
     publish: PublishEvent;
+    fingerprintSecret: string;
     clock?: () => Date;
     newId?: () => string;
   }) {
@@ -66,6 +68,7 @@ export class Orders {
     this.#publish = deps.publish;
     this.#clock = deps.clock ?? (() => new Date());
     this.#newId = deps.newId ?? randomUUID;
+    this.#fingerprintSecret = deps.fingerprintSecret;
   }
 
   /**
@@ -73,7 +76,10 @@ export class Orders {
    * are committed together, so a replay can never find an order without its answer or the reverse.
    */
   async place(userId: string, key: string, request: PlaceOrderRequest): Promise<Answer> {
-    const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('base64url');
+    // Keyed, so the stored fingerprint cannot be brute-forced back into the card number it covers.
+    const fingerprint = createHmac('sha256', this.#fingerprintSecret)
+      .update(JSON.stringify(request))
+      .digest('base64url');
     const claim = await claimKey(this.#db, userId, key, fingerprint);
     if (claim.kind === 'replay') return claim.answer as Answer;
     if (claim.kind === 'in-progress') {
