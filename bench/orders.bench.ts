@@ -8,6 +8,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { deleteAmqpTopology } from '@souk/chassis';
 import { TEST_CARDS } from '@souk/contracts';
 import { startShop } from '@souk/supervisor';
 
@@ -25,6 +26,7 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const admin = { email: 'bench-admin@souk.local', password: 'bench-admin-password' };
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'souk-bench-'));
+const namespace = `souk-bench-${randomUUID().slice(0, 8)}`;
 console.log(`Starting a fresh shop (${transport} transport)…`);
 const shop = await startShop({
   root,
@@ -37,7 +39,7 @@ const shop = await startShop({
     SOUK_ADMIN_PASSWORD: admin.password,
     SOUK__LOG__LEVEL: 'warn',
     SOUK__MESSAGING__TRANSPORT: transport,
-    SOUK__MESSAGING__NAMESPACE: `souk-bench-${randomUUID().slice(0, 8)}`,
+    SOUK__MESSAGING__NAMESPACE: namespace,
   },
   say: (line) => console.log(`  ${line}`),
   onLogLine: (source, line) => {
@@ -128,6 +130,8 @@ try {
 } finally {
   await shop.stop();
   await rm(dataDir, { recursive: true, force: true });
+  if (transport === 'amqp')
+    await deleteAmqpTopology('amqp://guest:guest@127.0.0.1:5672', namespace, ['notifications']);
 }
 
 /**

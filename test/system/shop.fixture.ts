@@ -6,11 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { amqpTopology } from '@souk/chassis';
+import { deleteAmqpTopology } from '@souk/chassis';
 import { startShop, type Shop, type ShopOptions } from '@souk/supervisor';
-import amqp from 'amqplib';
 
 export const PORT_OFFSET = 10_000;
+const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 export const ADMIN = { email: 'admin@souk.test', password: 'admin-password-for-tests' };
 
 export interface RunningShop extends Shop {
@@ -102,26 +102,10 @@ export async function startTestShop(
     async close() {
       await shop.stop();
       await rm(dataDir, { recursive: true, force: true });
-      if (transport === 'amqp') await deleteTopology(namespace);
+      if (transport === 'amqp') await deleteAmqpTopology(AMQP_URL, namespace, SUBSCRIBER_GROUPS);
     },
   });
 }
 
 /** Subscriber groups of the shop, whose queues the amqp transport declares. */
-const GROUPS = ['notifications'];
-
-async function deleteTopology(namespace: string): Promise<void> {
-  const topology = amqpTopology(namespace);
-  const connection = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
-  try {
-    const channel = await connection.createChannel();
-    for (const group of GROUPS) {
-      await channel.deleteQueue(topology.queue(group));
-      await channel.deleteQueue(topology.deadLetterQueue(group));
-    }
-    await channel.deleteExchange(topology.exchange);
-    await channel.deleteExchange(topology.deadLetterExchange);
-  } finally {
-    await connection.close();
-  }
-}
+export const SUBSCRIBER_GROUPS = ['notifications'];

@@ -465,3 +465,24 @@ async function withTimeout<T>(
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/** Removes a namespace's exchanges and the queues of `groups` (a test run's or a benchmark's own namespace). */
+export async function deleteAmqpTopology(
+  url: string,
+  namespace: string,
+  groups: readonly string[],
+): Promise<void> {
+  const topology = amqpTopology(namespace);
+  const connection = await connect(url);
+  try {
+    const channel = await connection.createChannel();
+    for (const group of groups) {
+      await channel.deleteQueue(topology.queue(group));
+      await channel.deleteQueue(topology.deadLetterQueue(group));
+    }
+    await channel.deleteExchange(topology.exchange);
+    await channel.deleteExchange(topology.deadLetterExchange);
+  } finally {
+    await connection.close();
+  }
+}

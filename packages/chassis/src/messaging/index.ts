@@ -22,6 +22,7 @@ export {
   AmqpTransport,
   BrokerUnavailableError,
   amqpTopology,
+  deleteAmqpTopology,
   type AmqpTransportOptions,
 } from './amqp.transport.ts';
 export { createMessaging, type Messaging, type MessagingOptions } from './messaging.ts';
