@@ -58,3 +58,4 @@ export {
 export { createLogger, type Logger } from './logger.ts';
 export { continueTrace, currentTrace, withTrace, type TraceContext } from './trace-context.ts';
 export * from './messaging/index.ts';
+export * from './idempotency/index.ts';

@@ -31,6 +31,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, instrumentHttp } from './metrics.ts';
 import { StaticRegistry, type Registry } from './registry.ts';
 import { ResiliencePolicy, UpstreamClient } from './resilience.ts';
+import { IDEMPOTENCY_MIGRATIONS } from './idempotency/index.ts';
 import { continueTrace, runInTrace } from './trace-context.ts';
 import {
   MESSAGING_MIGRATIONS,
@@ -244,7 +245,10 @@ export async function createService<P extends TProperties = Record<never, never>
     const pool = db;
     closers.push(() => pool.end());
     const applied: string[] = [];
-    for (const folder of [options.migrations].flat()) applied.push(...(await migrate(pool, folder)));
+    // The chassis' own tables first: a service's tables may refer to them.
+    for (const folder of [IDEMPOTENCY_MIGRATIONS, MESSAGING_MIGRATIONS, options.migrations].flat()) {
+      applied.push(...(await migrate(pool, folder)));
+    }
     if (applied.length > 0) log.info({ applied }, 'database migrated');
     health.addCheck('database', async () => {
       await pool.query('SELECT 1');
@@ -257,7 +261,6 @@ export async function createService<P extends TProperties = Record<never, never>
     health.addCheck('messaging', () => messaging.check());
   }
   const outbox = messaging?.outbox ?? new Outbox(`souk/${options.name}`);
-  if (db !== undefined) await migrate(db, MESSAGING_MIGRATIONS);
 
   const upstreams = new Map<ServiceName, UpstreamClient>();
   const policyFor = (name: string) => config.current.upstreams[name] ?? parseDefaultPolicy();

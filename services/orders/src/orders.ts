@@ -1,18 +1,21 @@
 // The order use cases: place (idempotently), read, list and cancel; and what the sagas' ends mean for an
 // order. Every change appends events, rewrites the read model and records the public event, in one
 // transaction.
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   ConcurrencyError,
   ProblemError,
-  problemBody,
+  claimKey,
+  completeKey,
+  fingerprintOf,
+  releaseKey,
   withTransaction,
-  type ProblemBody,
   type Pool,
   type SagaRunner,
   type Transaction,
 } from '@souk/chassis';
 import type { EventType, EventTypes } from '@souk/contracts';
+import type { Answer, Reply } from '@souk/kit';
 import {
   cancel,
   confirm,
@@ -21,7 +24,6 @@ import {
   requestCancellation,
   type Order,
 } from './domain/order.ts';
-import { claimKey, completeKey, releaseKey } from './data/idempotency.repository.ts';
 import { loadForUpdate, save } from './data/order.repository.ts';
 import type { InventoryParticipant } from './participants/inventory.participant.ts';
 import { CANCEL_ORDER, type CancelOrderState } from './sagas/cancel-order.saga.ts';
@@ -40,9 +42,14 @@ export interface PlaceOrderRequest {
   payment: { card: string };
 }
 
-/** What POST /api/orders answered, stored with its Idempotency-Key and replayed as it was. */
-export type Answer =
-  { kind: 'accepted'; order: { id: string; status: 'PENDING' } } | { kind: 'refused'; problem: ProblemBody };
+/** What POST /api/orders accepts with; stored with its Idempotency-Key and replayed as it was. */
+export interface PlacedOrder {
+  id: string;
+  status: 'PENDING';
+}
+
+/** A claim left by a process that died is taken over after this long. */
+const KEY_LEASE_MS = 30_000;
 
 export class Orders {
   readonly #db: Pool;
@@ -75,54 +82,42 @@ export class Orders {
    * POST /api/orders under an Idempotency-Key: the order, its saga, the public event and the stored answer
    * are committed together, so a replay can never find an order without its answer or the reverse.
    */
-  async place(userId: string, key: string, request: PlaceOrderRequest): Promise<Answer> {
-    // Keyed, so the stored fingerprint cannot be brute-forced back into the card number it covers.
-    const fingerprint = createHmac('sha256', this.#fingerprintSecret)
-      .update(JSON.stringify(request))
-      .digest('base64url');
-    const claim = await claimKey(this.#db, userId, key, fingerprint);
-    if (claim.kind === 'replay') return claim.answer as Answer;
-    if (claim.kind === 'in-progress') {
-      throw new ProblemError(
-        409,
-        'REQUEST_IN_PROGRESS',
-        'A request with this Idempotency-Key is still being processed.',
-      );
-    }
-    if (claim.kind === 'mismatch') {
-      throw new ProblemError(
-        422,
-        'IDEMPOTENCY_KEY_REUSED',
-        'This Idempotency-Key was used with a different request.',
-      );
-    }
+  async place(userId: string, key: string, request: PlaceOrderRequest): Promise<Reply<PlacedOrder>> {
+    const caller = `user:${userId}`;
+    const fingerprint = fingerprintOf(this.#fingerprintSecret, 'place-order', request);
+    const claim = await withTransaction(this.#db, (tx) =>
+      claimKey(tx, { caller, key, operation: 'place-order', fingerprint }, KEY_LEASE_MS),
+    );
+    if (claim.action === 'replay') return { answer: claim.answer as Answer<PlacedOrder>, replayed: true };
+    if (claim.action === 'refuse')
+      return { answer: { ok: false, rejection: claim.rejection }, replayed: false };
 
     let prices: Awaited<ReturnType<InventoryParticipant['prices']>>;
     try {
       prices = await this.#inventory.prices([...new Set(request.items.map((item) => item.productId))]);
     } catch (error) {
-      await releaseKey(this.#db, userId, key);
+      await releaseKey(this.#db, caller, key);
       throw error;
     }
     const unknown = request.items.find((item) => !prices.has(item.productId));
-    if (unknown)
-      return this.#refuse(userId, key, 'UNKNOWN_PRODUCT', `Product ${unknown.productId} does not exist.`);
+    if (unknown) {
+      return this.#refuse(caller, key, 'UNKNOWN_PRODUCT', `Product ${unknown.productId} does not exist.`);
+    }
 
     const orderId = this.#newId();
-    const at = this.#clock().toISOString();
     let events;
     try {
       events = place({
         orderId,
         userId,
-        at,
+        at: this.#clock().toISOString(),
         lines: request.items.map((item) => ({ ...item, unitPrice: prices.get(item.productId)! })),
       });
     } catch (error) {
       if (!(error instanceof OrderRuleViolation)) throw error;
-      return this.#refuse(userId, key, error.code, error.message);
+      return this.#refuse(caller, key, error.code, error.message);
     }
-    const answer: Answer = { kind: 'accepted', order: { id: orderId, status: 'PENDING' } };
+    const answer: Answer<PlacedOrder> = { ok: true, status: 202, value: { id: orderId, status: 'PENDING' } };
     await withTransaction(this.#db, async (tx) => {
       const order = (await save(tx, undefined, events))!;
       const state: PlaceOrderState = {
@@ -139,10 +134,10 @@ export class Orders {
         { orderId, userId, items: order.items, total: order.total },
         orderId,
       );
-      await completeKey(tx, userId, key, answer);
+      await completeKey(tx, caller, key, answer);
     });
     void this.#sagas.run(orderId);
-    return answer;
+    return { answer, replayed: false };
   }
 
   /**
@@ -202,10 +197,10 @@ export class Orders {
     await this.#publish(tx, 'order.cancelled', { orderId, userId: order.userId, reason }, orderId);
   }
 
-  async #refuse(userId: string, key: string, code: string, detail: string): Promise<Answer> {
-    const answer: Answer = { kind: 'refused', problem: problemBody(422, code, detail) };
-    await completeKey(this.#db, userId, key, answer);
-    return answer;
+  async #refuse(caller: string, key: string, code: string, detail: string): Promise<Reply<PlacedOrder>> {
+    const answer: Answer<PlacedOrder> = { ok: false, rejection: { status: 422, code, detail } };
+    await withTransaction(this.#db, (tx) => completeKey(tx, caller, key, answer));
+    return { answer, replayed: false };
   }
 
   async #beginCancelSaga(tx: Transaction, order: Order, reason: string): Promise<string> {

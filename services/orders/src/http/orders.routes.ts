@@ -1,9 +1,12 @@
 // Public order endpoints: place (with an Idempotency-Key), read, list and cancel.
 import {
+  IdempotencyKeyHeader,
   badRequest,
+  idempotencyKeyOf,
   notFound,
   readSagaSteps,
   requireUser,
+  sendReply,
   usersOnly,
   type App,
   type Pool,
@@ -39,10 +42,6 @@ const PlaceOrder = StrictObject({
   payment: StrictObject({ card: Type.String({ pattern: '^[0-9]{12,19}$', description: 'digits only' }) }),
 });
 
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ description: 'required; 1 to 255 printable characters' })),
-});
-
 const ListQuery = StrictObject({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
@@ -65,7 +64,7 @@ export function orderRoutes(app: App, orders: Orders, db: Pool): void {
       onRequest: usersOnly,
       schema: {
         tags: ['orders'],
-        headers: IdempotencyHeaders,
+        headers: IdempotencyKeyHeader,
         body: PlaceOrder,
         response: {
           202: Type.Object({ id: Uuid, status: Type.Literal('PENDING') }),
@@ -77,21 +76,13 @@ export function orderRoutes(app: App, orders: Orders, db: Pool): void {
     },
     async (request, reply) => {
       const user = requireUser(request);
-      const key = request.headers['idempotency-key'];
-      if (key === undefined || !/^[\x21-\x7e]{1,255}$/.test(key)) {
-        throw badRequest(
-          'IDEMPOTENCY_KEY_REQUIRED',
-          'Send an Idempotency-Key header (1 to 255 printable characters).',
-        );
-      }
+      const key = idempotencyKeyOf(request);
       if (!isLuhnValid(request.body.payment.card)) {
         throw badRequest('INVALID_CARD', 'The card number is not valid.');
       }
-      const answer = await orders.place(user.sub, key, request.body);
-      // A replayed refusal is sent as it was first sent.
-      if (answer.kind === 'refused')
-        return reply.status(422).type('application/problem+json').send(answer.problem);
-      return reply.status(202).header('location', `/api/orders/${answer.order.id}`).send(answer.order);
+      const placed = await orders.place(user.sub, key, request.body);
+      if (placed.answer.ok) void reply.header('location', `/api/orders/${placed.answer.value.id}`);
+      return sendReply(reply, placed);
     },
   );
 

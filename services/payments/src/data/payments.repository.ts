@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { withTransaction, type Outbox, type Pool, type Transaction } from '@souk/chassis';
 import type { Charge, Payment, RefundResult } from '@souk/contracts';
 import { lastFour } from '../domain/card.model.ts';
-import type { Answer, Reply } from '../domain/idempotency.model.ts';
+import type { Answer, Reply } from '@souk/kit';
 import type { Journal } from '../domain/ledger.model.ts';
 import {
   admitCharge,
@@ -17,7 +17,7 @@ import {
   type ProcessorDecision,
 } from '../domain/payment.model.ts';
 import type { Rejection } from '../domain/payments.errors.ts';
-import { claimKey, completeKey, completedAnswer, fingerprintOf, releaseKey } from './idempotency-keys.ts';
+import { claimKey, completeKey, completedAnswer, fingerprintOf, releaseKey } from '@souk/chassis';
 
 interface PaymentRow {
   id: string;

@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createPool, isUniqueViolation, migrate, withTransaction, type Pool } from '@souk/chassis';
+import {
+  IDEMPOTENCY_MIGRATIONS,
+  createPool,
+  isUniqueViolation,
+  migrate,
+  withTransaction,
+  type Pool,
+} from '@souk/chassis';
 import { createTestDatabase, type TestDatabase } from '@souk/chassis/testing';
 
 describe('payments schema', () => {
@@ -13,6 +20,7 @@ describe('payments schema', () => {
   before(async () => {
     database = await createTestDatabase('payments_schema');
     pool = createPool(database.url, { max: 2 });
+    await migrate(pool, IDEMPOTENCY_MIGRATIONS);
     await migrate(pool, new URL('./migrations/', import.meta.url));
   });
 

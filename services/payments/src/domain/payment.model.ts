@@ -2,7 +2,7 @@
 // a refund does. At most one successful charge per order; a closed order takes none; money that moved for an
 // order that can no longer keep it is moved back at once.
 import type { EventTypes, Money, Payment, PaymentStatus } from '@souk/contracts';
-import type { Answer } from './idempotency.model.ts';
+import type { Answer } from '@souk/kit';
 import { chargeJournal, refundJournal, type Journal } from './ledger.model.ts';
 import {
   accept,

@@ -17,30 +17,6 @@ export type Rejection = ContractRejection<PaymentsErrorCode, 400 | 402 | 409 | 4
 export type Outcome<T> = ContractOutcome<T, Rejection>;
 export { accept, refuse } from '@souk/contracts';
 
-export const idempotencyKeyRequired = (): Rejection => ({
-  status: 400,
-  code: 'IDEMPOTENCY_KEY_REQUIRED',
-  detail: 'This request needs an Idempotency-Key header.',
-});
-
-export const idempotencyKeyInvalid = (): Rejection => ({
-  status: 400,
-  code: 'IDEMPOTENCY_KEY_INVALID',
-  detail: 'An Idempotency-Key is 1 to 255 visible ASCII characters.',
-});
-
-export const idempotencyKeyReused = (): Rejection => ({
-  status: 422,
-  code: 'IDEMPOTENCY_KEY_REUSED',
-  detail: 'This Idempotency-Key was already used for a different request.',
-});
-
-export const requestInProgress = (): Rejection => ({
-  status: 409,
-  code: 'REQUEST_IN_PROGRESS',
-  detail: 'A request with this Idempotency-Key is still being processed; retry later.',
-});
-
 export const paymentInProgress = (orderId: string): Rejection => ({
   status: 409,
   code: 'PAYMENT_IN_PROGRESS',

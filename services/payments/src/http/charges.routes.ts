@@ -3,7 +3,7 @@ import { problemResponses } from '@souk/chassis';
 import type { App } from '@souk/chassis';
 import { Charge, Payment } from '@souk/contracts';
 import type { ChargeOrder } from '../use-cases/charge-order.use-case.ts';
-import { IdempotencyKeyHeader, idempotencyKeyOf, sendReply } from './idempotent.reply.ts';
+import { IdempotencyKeyHeader, idempotencyKeyOf, sendReply } from '@souk/chassis';
 import { callerOf, ordersOnly } from './internal.guard.ts';
 
 export function registerChargeRoutes(app: App, charges: ChargeOrder): void {

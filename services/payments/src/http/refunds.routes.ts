@@ -4,7 +4,7 @@ import { problemResponses } from '@souk/chassis';
 import type { App } from '@souk/chassis';
 import { Refund, RefundResult } from '@souk/contracts';
 import type { PaymentsRepository } from '../data/payments.repository.ts';
-import { IdempotencyKeyHeader, idempotencyKeyOf, sendReply } from './idempotent.reply.ts';
+import { IdempotencyKeyHeader, idempotencyKeyOf, sendReply } from '@souk/chassis';
 import { callerOf, ordersOnly } from './internal.guard.ts';
 
 export function registerRefundRoutes(app: App, payments: PaymentsRepository): void {

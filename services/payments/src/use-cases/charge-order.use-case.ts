@@ -4,7 +4,7 @@
 // (2) under the same reference, and the processor, idempotent per reference, answers as it did before.
 import type { Logger } from '@souk/chassis';
 import type { Charge, Payment } from '@souk/contracts';
-import type { Reply } from '../domain/idempotency.model.ts';
+import type { Reply } from '@souk/kit';
 import type { ProcessorDecision } from '../domain/payment.model.ts';
 import { processorFailed, processorTimeout, type Rejection } from '../domain/payments.errors.ts';
 import type { PaymentsRepository } from '../data/payments.repository.ts';

@@ -2,22 +2,38 @@
 // does the work and its answer is stored; a replay gets the stored answer; the same key with another request is
 // refused (422); a key whose request is still running is refused for now (409). A request whose worker died
 // holds its key only for a lease; once the lease ran out, a retry resumes the work where it stopped.
-import {
-  accept,
-  idempotencyKeyInvalid,
-  idempotencyKeyReused,
-  idempotencyKeyRequired,
-  refuse,
-  requestInProgress,
-  type Outcome,
-  type Rejection,
-} from './payments.errors.ts';
+import { accept, refuse, type Outcome, type Rejection } from '@souk/contracts';
+
+export const idempotencyKeyRequired = (): Rejection => ({
+  status: 400,
+  code: 'IDEMPOTENCY_KEY_REQUIRED',
+  detail: 'This request needs an Idempotency-Key header.',
+});
+
+export const idempotencyKeyInvalid = (): Rejection => ({
+  status: 400,
+  code: 'IDEMPOTENCY_KEY_INVALID',
+  detail: 'An Idempotency-Key is 1 to 255 visible ASCII characters.',
+});
+
+export const idempotencyKeyReused = (): Rejection => ({
+  status: 422,
+  code: 'IDEMPOTENCY_KEY_REUSED',
+  detail: 'This Idempotency-Key was already used for a different request.',
+});
+
+export const requestInProgress = (): Rejection => ({
+  status: 409,
+  code: 'REQUEST_IN_PROGRESS',
+  detail: 'A request with this Idempotency-Key is still being processed; retry later.',
+});
 
 /**
  * The answer to an idempotent request, as stored under its key and replayed: the same status and body.
  * It is plain JSON on purpose.
  */
-export type Answer<T> = { ok: true; status: 200 | 201; value: T } | { ok: false; rejection: Rejection };
+export type Answer<T, R extends Rejection = Rejection> =
+  { ok: true; status: 200 | 201 | 202; value: T } | { ok: false; rejection: R };
 
 /** An answer, and whether it is a stored one, replayed. */
 export interface Reply<T> {

@@ -1,9 +1,9 @@
 // The HTTP side of idempotency keys: the key comes from the `Idempotency-Key` header; an answer goes out with the
-import { orProblem, rejectionProblem } from '@souk/chassis';
 // same status and body whether it is fresh or replayed, and a replay says so in `Idempotent-Replayed`.
+import { parseIdempotencyKey, type Reply } from '@souk/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { parseIdempotencyKey, type Reply } from '../domain/idempotency.model.ts';
+import { orProblem, rejectionProblem } from '../errors.ts';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const REPLAYED_HEADER = 'idempotent-replayed';

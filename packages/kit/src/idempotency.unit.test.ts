@@ -9,7 +9,7 @@ import {
   statusOf,
   type Answer,
   type KeyRecord,
-} from './idempotency.model.ts';
+} from './idempotency.ts';
 
 const NOW = new Date('2030-01-01T12:00:00Z');
 const later = (ms: number) => new Date(NOW.getTime() + ms);

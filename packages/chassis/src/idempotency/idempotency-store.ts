@@ -1,7 +1,6 @@
-// Idempotency keys in PostgreSQL. A key's row is the lock: a concurrent twin of a request waits on it, then
+// Idempotency keys (IETF draft "The Idempotency-Key HTTP Header Field") in the service's PostgreSQL. A key's row is the lock: a concurrent twin of a request waits on it, then
 // finds it in progress or completed. Leases use the database's clock, the one clock every instance shares.
 import { createHmac } from 'node:crypto';
-import type { Pool, Transaction } from '@souk/chassis';
 import {
   canonicalJson,
   decideOnExistingKey,
@@ -9,13 +8,15 @@ import {
   type Answer,
   type KeyDecision,
   type KeyState,
-} from '../domain/idempotency.model.ts';
+} from '@souk/kit';
+import type { Pool, Transaction } from '../db.ts';
 
 export interface KeyClaim {
-  /** The calling service: keys are scoped per caller. */
+  /** Whose key it is: keys are scoped per caller (a service's name, or a user). */
   caller: string;
   key: string;
-  operation: 'charge' | 'refund';
+  /** What the key's request does, e.g. `charge`: part of the fingerprint. */
+  operation: string;
   fingerprint: string;
 }
 
@@ -23,7 +24,7 @@ export interface KeyClaim {
  * Identifies a request: its operation and its body, whatever the order of the body's fields. Keyed with a
  * secret, because a plain hash of a body that holds a card number could be reversed by trying every number.
  */
-export const fingerprintOf = (secret: string, operation: KeyClaim['operation'], body: unknown): string =>
+export const fingerprintOf = (secret: string, operation: string, body: unknown): string =>
   createHmac('sha256', secret)
     .update(`${operation}\n${canonicalJson(body)}`)
     .digest('hex');
