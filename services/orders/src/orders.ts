@@ -26,7 +26,7 @@ import {
 } from './domain/order.ts';
 import { loadForUpdate, save } from './data/order.repository.ts';
 import type { InventoryParticipant } from './participants/inventory.participant.ts';
-import { CANCEL_ORDER, type CancelOrderState } from './sagas/cancel-order.saga.ts';
+import { CANCEL_ORDER, cancelSagaId, type CancelOrderState } from './sagas/cancel-order.saga.ts';
 import { PLACE_ORDER, type PlaceOrderState } from './sagas/place-order.saga.ts';
 
 /** Records a public event in the same transaction as the change it announces (the outbox). */
@@ -160,10 +160,7 @@ export class Orders {
         await save(tx, order, events);
         if (order.status === 'CONFIRMED')
           return this.#beginCancelSaga(tx, order, 'cancelled by the customer');
-        await tx.query(
-          `UPDATE saga_instances SET state = state || '{"cancelRequested": true}' WHERE id = $1`,
-          [orderId],
-        );
+        await this.#sagas.patchState<PlaceOrderState>(tx, orderId, { cancelRequested: true });
         return orderId;
       }),
     );
@@ -204,7 +201,7 @@ export class Orders {
   }
 
   async #beginCancelSaga(tx: Transaction, order: Order, reason: string): Promise<string> {
-    const sagaId = this.#newId();
+    const sagaId = cancelSagaId(order.id);
     const state: CancelOrderState = { orderId: order.id, reason };
     await this.#sagas.begin(tx, CANCEL_ORDER, sagaId, state);
     return sagaId;

@@ -82,6 +82,14 @@ export class SagaRunner {
     ]);
   }
 
+  /** Merges `patch` into a saga's state in the caller's transaction; the runner sees it at the next step. */
+  async patchState<S extends object>(tx: Queryable, id: string, patch: Partial<S>): Promise<void> {
+    await tx.query(`UPDATE saga_instances SET state = state || $2::jsonb, updated_at = now() WHERE id = $1`, [
+      id,
+      JSON.stringify(patch),
+    ]);
+  }
+
   /** Drives the saga until it is terminal or another process owns it. Safe to call more than once. */
   run(id: string): Promise<void> {
     const running = this.#inFlight.get(id);
@@ -173,8 +181,9 @@ export class SagaRunner {
     if (step === undefined) {
       await withTransaction(db, async (tx) => {
         await tx.query(
-          `UPDATE saga_instances SET status = 'COMPLETED', lease_until = NULL, updated_at = now() WHERE id = $1`,
-          [saga.id],
+          `UPDATE saga_instances SET status = 'COMPLETED', lease_until = NULL, updated_at = now(),
+             state = state - $2::text[] WHERE id = $1`,
+          [saga.id, definition.transientState ?? []],
         );
         await definition.onCompleted(tx, saga.id, saga.state);
       });
@@ -242,8 +251,9 @@ export class SagaRunner {
     if (step === undefined) {
       await withTransaction(db, async (tx) => {
         await tx.query(
-          `UPDATE saga_instances SET status = 'COMPENSATED', lease_until = NULL, updated_at = now() WHERE id = $1`,
-          [saga.id],
+          `UPDATE saga_instances SET status = 'COMPENSATED', lease_until = NULL, updated_at = now(),
+             state = state - $2::text[] WHERE id = $1`,
+          [saga.id, definition.transientState ?? []],
         );
         await definition.onCompensated(tx, saga.id, saga.state, saga.failure_reason ?? 'compensated');
       });

@@ -35,6 +35,8 @@ export interface SagaDefinition<S> {
   steps: readonly SagaStep<S>[];
   /** Checked before each step: a reason to stop and compensate (e.g. the customer cancelled), or undefined. */
   abortReason?(state: S): string | undefined;
+  /** State that must not outlive the saga (a card number): erased in the transaction that ends it. */
+  transientState?: readonly (keyof S & string)[];
   /** Runs in the transaction that marks the saga COMPLETED. */
   onCompleted(tx: Transaction, sagaId: string, state: S): Promise<void>;
   /** Runs in the transaction that marks the saga COMPENSATED, after every compensation succeeded. */

@@ -17,15 +17,6 @@ export async function readHistory(db: Queryable, orderId: string): Promise<{ typ
   return stored.map((event) => ({ type: event.type, at: event.recordedAt }));
 }
 
-/** The sagas that worked on the order: the one that placed it and any that cancelled it. */
-export async function sagasOf(db: Queryable, orderId: string): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM saga_instances WHERE id = $1 OR (type = 'cancel-order' AND state->>'orderId' = $1::text)`,
-    [orderId],
-  );
-  return rows.map((row) => row.id);
-}
-
 export async function readEvents(db: Queryable, orderId: string): Promise<OrderEvent[]> {
   const stored = await eventStore.readStream<OrderEvent['data']>(db, streamOf(orderId));
   return stored.map((event) => ({ type: event.type, data: event.data }) as OrderEvent);

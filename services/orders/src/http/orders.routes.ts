@@ -15,7 +15,8 @@ import { Money, Problem, StrictObject, Uuid } from '@souk/contracts';
 import Type from 'typebox';
 import { decodeCursor, encodeCursor, isLuhnValid, isUuid } from '@souk/kit';
 import { orderTimeline, timelineGantt } from '../domain/order-timeline.ts';
-import { readHistory, sagasOf } from '../data/order.repository.ts';
+import { readHistory } from '../data/order.repository.ts';
+import { cancelSagaId } from '../sagas/cancel-order.saga.ts';
 import { findOrder, listOrders, type OrderView } from '../data/order-view.repository.ts';
 import type { Orders } from '../orders.ts';
 
@@ -141,7 +142,7 @@ export function orderRoutes(app: App, orders: Orders, db: Pool): void {
       const order = await visibleOrder(request.params.id, requireUser(request));
       const entries = orderTimeline(
         await readHistory(db, order.id),
-        await readSagaSteps(db, await sagasOf(db, order.id)),
+        await readSagaSteps(db, [order.id, cancelSagaId(order.id)]),
       );
       if (request.query.format === 'mermaid')
         return reply.type('text/plain; charset=utf-8').send(timelineGantt(order.id, entries));

@@ -64,12 +64,8 @@ export function placeOrderSaga(deps: {
         run: ({ state, idempotencyKey }) => inventory.commit(state.orderId, idempotencyKey),
       },
     ],
-    onCompleted: (tx, sagaId, state) => eraseCard(tx, sagaId).then(() => outcomes.completed(tx, state)),
-    onCompensated: (tx, sagaId, state, reason) =>
-      eraseCard(tx, sagaId).then(() => outcomes.compensated(tx, state, reason)),
+    transientState: ['card'],
+    onCompleted: (tx, _sagaId, state) => outcomes.completed(tx, state),
+    onCompensated: (tx, _sagaId, state, reason) => outcomes.compensated(tx, state, reason),
   };
 }
-
-const eraseCard = async (tx: Transaction, sagaId: string) => {
-  await tx.query(`UPDATE saga_instances SET state = state - 'card' WHERE id = $1`, [sagaId]);
-};
