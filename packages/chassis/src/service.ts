@@ -383,6 +383,7 @@ function createServiceMessaging(
     db,
     source: `souk/${name}`,
     log,
+    migrate: false,
   });
 }
 

@@ -25,6 +25,8 @@ export interface MessagingOptions {
   relay?: Omit<OutboxRelayOptions, 'db' | 'transport' | 'log'>;
   postgres?: Omit<PostgresTransportOptions, 'url' | 'pool' | 'log'>;
   amqp?: Omit<AmqpTransportOptions, 'url' | 'log' | 'namespace'>;
+  /** Whether start() applies the outbox and inbox migrations; off when the caller already did (createService). */
+  migrate?: boolean;
   /** Inbox entries are forgotten after this; default 7 days, far beyond any redelivery. */
   inboxRetentionMs?: number;
   clock?: () => Date;
@@ -67,7 +69,7 @@ export function createMessaging(options: MessagingOptions): Messaging {
     },
     async start() {
       if (started) return;
-      if (db !== undefined) {
+      if (db !== undefined && options.migrate !== false) {
         const applied = await migrate(db, MESSAGING_MIGRATIONS);
         if (applied.length > 0) log.info({ applied }, 'messaging tables migrated');
       }
