@@ -67,3 +67,9 @@ const stop = (signal: NodeJS.Signals) => {
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+// `npm start` runs us under npm and a shell, which do not always pass a SIGTERM on: when the process that
+// started us is gone, stop as if told to, rather than leave the shop running unowned.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop('SIGHUP');
+}, 1000).unref();
