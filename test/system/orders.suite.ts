@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
+import { LOCAL_PORTS, type ServiceName } from '@souk/chassis';
 import { TEST_CARDS } from '@souk/contracts';
-import { ADMIN, assertProblem, type RunningShop } from './shop.fixture.ts';
+import { ADMIN, PORT_OFFSET, assertProblem, type RunningShop } from './shop.fixture.ts';
 
 interface Customer {
   id: string;
@@ -289,5 +290,57 @@ export function ordersSuite(running: () => RunningShop): void {
       assert.ok(orders.starts > starts[0]! && payments.starts > starts[1]!, 'both were restarted');
       await assertInvariants(productId, initial, placed);
     });
+
+    it('when orders, payments and inventory are each stopped with SIGTERM, then killed with -9, in the middle of a stream of good orders, then every order is CONFIRMED, charged once, and stock is conserved', async () => {
+      const initial = 1000;
+      const productId = await createProduct(initial);
+      const placed: Placed[] = [];
+      let streaming = true;
+      const lanes = [alice, bob].map(async (customer) => {
+        while (streaming) {
+          placed.push(await placeOrder(customer, productId, 1));
+          await sleep(50);
+        }
+      });
+      for (const name of ['orders', 'payments', 'inventory'] as const) {
+        for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+          await sleep(500);
+          await restartBy(name, signal);
+        }
+      }
+      await sleep(500);
+      streaming = false;
+      await Promise.all(lanes);
+
+      assert.ok(placed.length >= 20, `a stream of orders was placed (${placed.length})`);
+      const confirmed = await assertInvariants(productId, initial, placed);
+      const cancelled = [];
+      for (const order of placed) {
+        const { status, reason } = await orderOf(order);
+        if (status !== 'CONFIRMED') cancelled.push(`${order.id}: ${status} (${reason})`);
+      }
+      assert.deepEqual(cancelled, [], 'no good order is cancelled by a stop or a crash');
+      assert.equal(confirmed, placed.length);
+    });
   });
+
+  /** Sends the signal to a service and waits until the supervisor restarted it and it is ready again. */
+  const restartBy = async (name: ServiceName, signal: NodeJS.Signals) => {
+    const child = shop.processes.get(name)!;
+    const starts = child.starts;
+    process.kill(child.pid!, signal);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ready =
+        child.starts > starts &&
+        (await fetch(`http://127.0.0.1:${LOCAL_PORTS[name] + PORT_OFFSET}/health/ready`)
+          .then((response) => response.ok)
+          .catch(() => false));
+      if (ready) return;
+      assert.ok(Date.now() < deadline, `${name} is back within 30 s of ${signal}`);
+      await sleep(100);
+    }
+  };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
