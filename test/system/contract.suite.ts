@@ -1,5 +1,6 @@
-// The users, auth and products rows of the API contract (design.md), through the gateway of a running shop.
+// The users, auth and products rows of the API contract (docs/api.md), through the gateway of a running shop.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import { LOCAL_PORTS } from '@souk/chassis';
 import { ADMIN, PORT_OFFSET, assertProblem, type RunningShop } from './shop.fixture.ts';
@@ -226,6 +227,38 @@ export function contractSuite(running: () => RunningShop): void {
           `${name} metrics`,
         );
       }
+    });
+
+    it('docs/api.md lists exactly the public routes that the services publish in their OpenAPI documents', async () => {
+      const published = new Set<string>();
+      for (const name of shop.processes.keys()) {
+        if (name === 'gateway') continue;
+        const base = `http://127.0.0.1:${LOCAL_PORTS[name] + PORT_OFFSET}`;
+        const document = (await (await fetch(`${base}/docs/json`)).json()) as {
+          paths: Record<string, Record<string, unknown>>;
+        };
+        for (const [route, operations] of Object.entries(document.paths)) {
+          if (!/^\/(api|\.well-known)\//.test(route)) continue;
+          for (const method of Object.keys(operations)) {
+            if (method === 'head') continue;
+            published.add(`${method.toUpperCase()} ${route.replaceAll(/\{(\w+)\}/g, ':$1')}`);
+          }
+        }
+      }
+      const contract = await readFile(new URL('../../docs/api.md', import.meta.url), 'utf8');
+      const routesTable = contract
+        .split('## Routes')[1]!
+        .split('\n## ')[0]!
+        .split('\n')
+        .filter((line) => line.startsWith('| `'))
+        .join('\n');
+      const documented = new Set(
+        [...routesTable.matchAll(/`(GET|POST|PATCH|PUT|DELETE) (\/[^`?\s]*)/g)].map(
+          ([, method, route]) => `${method} ${route}`,
+        ),
+      );
+      assert.ok(documented.size > 10, 'the routes table was read');
+      assert.deepEqual([...published].sort(), [...documented].sort());
     });
   });
 }
