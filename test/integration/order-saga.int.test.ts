@@ -317,6 +317,14 @@ describe('the order saga with real participants', () => {
     assert.equal(await available(productId), 1);
   });
 
+  it('when an anonymous caller reads an order, even by a malformed id, then 401 before any 400 or 404', async () => {
+    for (const id of ['not-a-uuid', randomUUID()]) {
+      const response = await orders.app.inject({ url: `/api/orders/${id}` });
+      assert.equal(response.statusCode, 401, id);
+      assert.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8');
+    }
+  });
+
   it("orders are private: another user's order is 404, and each lists only their own", async () => {
     const productId = await createProduct(2);
     const mine = (

@@ -14,7 +14,7 @@ import {
   type SagaRunner,
   type Transaction,
 } from '@souk/chassis';
-import type { EventType, EventTypes } from '@souk/contracts';
+import { InventoryErrorCode, type EventType, type EventTypes } from '@souk/contracts';
 import type { Answer, Reply } from '@souk/kit';
 import {
   cancel,
@@ -101,7 +101,12 @@ export class Orders {
     }
     const unknown = request.items.find((item) => !prices.has(item.productId));
     if (unknown) {
-      return this.#refuse(caller, key, 'UNKNOWN_PRODUCT', `Product ${unknown.productId} does not exist.`);
+      return this.#refuse(
+        caller,
+        key,
+        InventoryErrorCode.UnknownProduct,
+        `Product ${unknown.productId} does not exist.`,
+      );
     }
 
     const orderId = this.#newId();
