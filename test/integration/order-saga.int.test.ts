@@ -40,6 +40,7 @@ describe('the order saga with real participants', () => {
         SOUK__SAGA__STEP_ATTEMPTS: '2',
         SOUK__SAGA__RETRY_BASE_MS: '10',
         SOUK__SAGA__CHARGE_TIMEOUT_MS: '2000',
+        SOUK__IDEMPOTENCY__LEASE_MS: '1000',
       },
     });
     await orders.start();
@@ -292,6 +293,51 @@ describe('the order saga with real participants', () => {
     assert.notEqual(theirs.json().id, id);
   });
 
+  it('when a retry resumes a key whose lease ran out while the first attempt still waits for prices, then one order and one saga between them', async () => {
+    const productId = await createProduct(5);
+    const user = randomUUID();
+    const body = { items: [{ productId, quantity: 1 }], payment: { card: TEST_CARDS.approves } };
+    const key = randomUUID();
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // Inventory stalls: the price lookups wait on this lock, the first one beyond its key's lease (1 s).
+    const stall = await inventory.db.connect();
+    let attempts: ReturnType<typeof placeOrder>[];
+    try {
+      await stall.query('BEGIN');
+      await stall.query('LOCK TABLE products IN ACCESS EXCLUSIVE MODE');
+      const first = placeOrder(body, key, user);
+      await sleep(1300);
+      attempts = [first, placeOrder(body, key, user)];
+      await sleep(200);
+    } finally {
+      await stall.query('ROLLBACK');
+      stall.release();
+    }
+    const answers = await Promise.all(attempts);
+    assert.ok(
+      answers.every((a) => a.statusCode === 202 || a.statusCode === 409),
+      answers.map((a) => `${a.statusCode} ${a.body}`).join('; '),
+    );
+    const accepted = answers.filter((a) => a.statusCode === 202).map((a) => a.json<{ id: string }>().id);
+    assert.ok(accepted.length >= 1, 'one attempt is accepted');
+    assert.equal(new Set(accepted).size, 1, 'both accepted attempts name the same order');
+    const listed = (await orders.app.inject({ url: '/api/orders', headers: as(user) })).json<{
+      items: { id: string }[];
+    }>().items;
+    assert.deepEqual(
+      listed.map((order) => order.id),
+      [accepted[0]],
+    );
+    const { rows: sagas } = await orders.db.query(
+      `SELECT id FROM saga_instances WHERE type = 'place-order' AND state->>'userId' = $1`,
+      [user],
+    );
+    assert.equal(sagas.length, 1, 'one saga');
+    assert.equal((await settled(accepted[0]!, user)).status, 'CONFIRMED');
+    assert.equal((await paymentsOf(accepted[0]!, user)).length, 1, 'one charge');
+    assert.equal(await available(productId), 4);
+  });
+
   it('when the input is wrong, then 4xx with a clear problem and nothing is created', async () => {
     const productId = await createProduct(1);
     const bad = async (payload: unknown) => (await placeOrder(payload)).statusCode;
@@ -315,6 +361,14 @@ describe('the order saga with real participants', () => {
     assert.equal(unknown.statusCode, 422);
     assert.equal(unknown.json().code, 'UNKNOWN_PRODUCT');
     assert.equal(await available(productId), 1);
+  });
+
+  it('when an anonymous caller reads an order, even by a malformed id, then 401 before any 400 or 404', async () => {
+    for (const id of ['not-a-uuid', randomUUID()]) {
+      const response = await orders.app.inject({ url: `/api/orders/${id}` });
+      assert.equal(response.statusCode, 401, id);
+      assert.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8');
+    }
   });
 
   it("orders are private: another user's order is 404, and each lists only their own", async () => {

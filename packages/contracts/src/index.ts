@@ -6,3 +6,4 @@ export * from './payments.ts';
 export * from './notifications.ts';
 export * from './events.ts';
 export * from './outcome.ts';
+export * from './errors.ts';

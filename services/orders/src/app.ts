@@ -26,6 +26,16 @@ const settings = {
     },
     { default: {} },
   ),
+  idempotency: Type.Object(
+    {
+      leaseMs: Type.Integer({
+        minimum: 1,
+        default: 30_000,
+        description: 'How long a request holds its Idempotency-Key before a retry may resume it.',
+      }),
+    },
+    { default: {} },
+  ),
 };
 
 export async function buildOrders(
@@ -61,7 +71,8 @@ export async function buildOrders(
     sagas,
     inventory,
     publish,
-    fingerprintSecret: service.config.current.internal.secret,
+    secret: service.config.current.internal.secret,
+    keyLeaseMs: service.config.current.idempotency.leaseMs,
   });
   sagas.register(
     placeOrderSaga({

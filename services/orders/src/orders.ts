@@ -1,12 +1,13 @@
 // The order use cases: place (idempotently), read, list and cancel; and what the sagas' ends mean for an
 // order. Every change appends events, rewrites the read model and records the public event, in one
 // transaction.
-import { randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import {
   ConcurrencyError,
   ProblemError,
   claimKey,
   completeKey,
+  completedAnswer,
   fingerprintOf,
   releaseKey,
   withTransaction,
@@ -14,8 +15,8 @@ import {
   type SagaRunner,
   type Transaction,
 } from '@souk/chassis';
-import type { EventType, EventTypes } from '@souk/contracts';
-import type { Answer, Reply } from '@souk/kit';
+import { InventoryErrorCode, type EventType, type EventTypes, type Rejection } from '@souk/contracts';
+import { requestInProgress, type Answer, type Reply } from '@souk/kit';
 import {
   cancel,
   confirm,
@@ -24,6 +25,7 @@ import {
   requestCancellation,
   type Order,
 } from './domain/order.ts';
+import { derivedUuid } from './domain/derived-uuid.ts';
 import { loadForUpdate, save } from './data/order.repository.ts';
 import type { InventoryParticipant } from './participants/inventory.participant.ts';
 import { CANCEL_ORDER, cancelSagaId, type CancelOrderState } from './sagas/cancel-order.saga.ts';
@@ -48,8 +50,19 @@ export interface PlacedOrder {
   status: 'PENDING';
 }
 
-/** A claim left by a process that died is taken over after this long. */
-const KEY_LEASE_MS = 30_000;
+/** An Idempotency-Key held by one request: `claim` is its hold, lost when a retry resumes the key. */
+interface HeldKey {
+  caller: string;
+  key: string;
+  claim: string;
+}
+
+/** This request's hold on its key was taken over by a retry: its work must not be committed. */
+class KeyLost extends Error {}
+
+/** The one order an Idempotency-Key of a caller can make: its id is derived from both, keyed with a secret. */
+export const orderIdFor = (secret: string, caller: string, key: string): string =>
+  derivedUuid(createHmac('sha256', secret).update(`place-order\n${caller}\n${key}`).digest('hex'));
 
 export class Orders {
   readonly #db: Pool;
@@ -57,40 +70,46 @@ export class Orders {
   readonly #inventory: InventoryParticipant;
   readonly #publish: PublishEvent;
   readonly #clock: () => Date;
-  readonly #newId: () => string;
-  readonly #fingerprintSecret: string;
+  readonly #secret: string;
+  readonly #keyLeaseMs: number;
 
   constructor(deps: {
     db: Pool;
     sagas: SagaRunner;
     inventory: InventoryParticipant;
     publish: PublishEvent;
-    fingerprintSecret: string;
+    /** Keys the request fingerprints and the order ids derived from Idempotency-Keys. */
+    secret: string;
+    /** How long a request holds its Idempotency-Key before a retry may resume it. */
+    keyLeaseMs: number;
     clock?: () => Date;
-    newId?: () => string;
   }) {
     this.#db = deps.db;
     this.#sagas = deps.sagas;
     this.#inventory = deps.inventory;
     this.#publish = deps.publish;
     this.#clock = deps.clock ?? (() => new Date());
-    this.#newId = deps.newId ?? randomUUID;
-    this.#fingerprintSecret = deps.fingerprintSecret;
+    this.#secret = deps.secret;
+    this.#keyLeaseMs = deps.keyLeaseMs;
   }
 
   /**
    * POST /api/orders under an Idempotency-Key: the order, its saga, the public event and the stored answer
-   * are committed together, so a replay can never find an order without its answer or the reverse.
+   * are committed together, so a replay can never find an order without its answer or the reverse. The order's
+   * id follows from the caller and the key, and the answer is stored only while this request's claim holds the
+   * key: a retry that resumed the key after its lease ran out and this request, both still running, make one
+   * order between them, never two.
    */
   async place(userId: string, key: string, request: PlaceOrderRequest): Promise<Reply<PlacedOrder>> {
     const caller = `user:${userId}`;
-    const fingerprint = fingerprintOf(this.#fingerprintSecret, 'place-order', request);
+    const fingerprint = fingerprintOf(this.#secret, 'place-order', request);
     const claim = await withTransaction(this.#db, (tx) =>
-      claimKey(tx, { caller, key, operation: 'place-order', fingerprint }, KEY_LEASE_MS),
+      claimKey(tx, { caller, key, operation: 'place-order', fingerprint }, this.#keyLeaseMs),
     );
     if (claim.action === 'replay') return { answer: claim.answer as Answer<PlacedOrder>, replayed: true };
     if (claim.action === 'refuse')
       return { answer: { ok: false, rejection: claim.rejection }, replayed: false };
+    const held = { caller, key, claim: claim.claim };
 
     let prices: Awaited<ReturnType<InventoryParticipant['prices']>>;
     try {
@@ -101,10 +120,14 @@ export class Orders {
     }
     const unknown = request.items.find((item) => !prices.has(item.productId));
     if (unknown) {
-      return this.#refuse(caller, key, 'UNKNOWN_PRODUCT', `Product ${unknown.productId} does not exist.`);
+      return this.#refuse(held, {
+        status: 422,
+        code: InventoryErrorCode.UnknownProduct,
+        detail: `Product ${unknown.productId} does not exist.`,
+      });
     }
 
-    const orderId = this.#newId();
+    const orderId = orderIdFor(this.#secret, caller, key);
     let events;
     try {
       events = place({
@@ -115,10 +138,10 @@ export class Orders {
       });
     } catch (error) {
       if (!(error instanceof OrderRuleViolation)) throw error;
-      return this.#refuse(caller, key, error.code, error.message);
+      return this.#refuse(held, { status: 422, code: error.code, detail: error.message });
     }
     const answer: Answer<PlacedOrder> = { ok: true, status: 202, value: { id: orderId, status: 'PENDING' } };
-    await withTransaction(this.#db, async (tx) => {
+    const reply = await this.#answerOnce(held, answer, async (tx) => {
       const order = (await save(tx, undefined, events))!;
       const state: PlaceOrderState = {
         orderId,
@@ -134,10 +157,9 @@ export class Orders {
         { orderId, userId, items: order.items, total: order.total },
         orderId,
       );
-      await completeKey(tx, caller, key, answer);
     });
-    void this.#sagas.run(orderId);
-    return { answer, replayed: false };
+    if (reply.answer.ok && !reply.replayed) void this.#sagas.run(orderId);
+    return reply;
   }
 
   /**
@@ -194,10 +216,32 @@ export class Orders {
     await this.#publish(tx, 'order.cancelled', { orderId, userId: order.userId, reason }, orderId);
   }
 
-  async #refuse(caller: string, key: string, code: string, detail: string): Promise<Reply<PlacedOrder>> {
-    const answer: Answer<PlacedOrder> = { ok: false, rejection: { status: 422, code, detail } };
-    await withTransaction(this.#db, (tx) => completeKey(tx, caller, key, answer));
-    return { answer, replayed: false };
+  #refuse(held: HeldKey, rejection: Rejection): Promise<Reply<PlacedOrder>> {
+    return this.#answerOnce(held, { ok: false, rejection }, async () => {});
+  }
+
+  /**
+   * Does the work and stores the answer in one transaction, if this request still holds its key. When another
+   * request holding the same key got there first (the same order collides on its event stream) or took the key
+   * over, this one's work is rolled back and it answers as that one did, or 409 while that one is running.
+   */
+  async #answerOnce(
+    held: HeldKey,
+    answer: Answer<PlacedOrder>,
+    work: (tx: Transaction) => Promise<void>,
+  ): Promise<Reply<PlacedOrder>> {
+    try {
+      await withTransaction(this.#db, async (tx) => {
+        await work(tx);
+        if (!(await completeKey(tx, held.caller, held.key, answer, held.claim))) throw new KeyLost();
+      });
+      return { answer, replayed: false };
+    } catch (error) {
+      if (!(error instanceof KeyLost || error instanceof ConcurrencyError)) throw error;
+      const stored = await withTransaction(this.#db, (tx) => completedAnswer(tx, held.caller, held.key));
+      if (stored !== undefined) return { answer: stored as Answer<PlacedOrder>, replayed: true };
+      return { answer: { ok: false, rejection: requestInProgress() }, replayed: false };
+    }
   }
 
   async #beginCancelSaga(tx: Transaction, order: Order, reason: string): Promise<string> {

@@ -5,6 +5,7 @@ import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '@souk/contracts';
 import { createTestDatabase, testEnvironment, type TestDatabase } from '@souk/chassis/testing';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { buildUsers } from './app.ts';
+import { pruneSpentRefreshTokens } from './data/refresh-token.repository.ts';
 import { loadUsersProto } from './grpc/users.grpc.ts';
 
 type Users = Awaited<ReturnType<typeof buildUsers>>;
@@ -156,6 +157,46 @@ describe('users service', () => {
       payload: { refreshToken: rotated.json().refreshToken },
     });
     assert.equal(successor.statusCode, 401);
+  });
+
+  it('when spent refresh tokens are pruned, then dead families go, and a live family keeps its used tokens so that reuse is still caught', async () => {
+    await register({ email: 'prune@example.com', password: 'prune-password-1', name: 'Prune' });
+    const pairOf = async () => (await login('prune@example.com', 'prune-password-1')).json();
+    const refresh = (refreshToken: string) =>
+      users.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken } });
+    const live = await pairOf();
+    const liveNext = (await refresh(live.refreshToken)).json();
+    const dead = await pairOf();
+    await refresh(dead.refreshToken);
+    const familyOf = async (token: string) =>
+      (
+        await users.db.query<{ family_id: string }>(
+          `SELECT family_id FROM refresh_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))`,
+          [token],
+        )
+      ).rows[0]?.family_id;
+    const [liveFamily, deadFamily] = [await familyOf(live.refreshToken), await familyOf(dead.refreshToken)];
+    assert.ok(liveFamily && deadFamily, 'tokens are stored as their SHA-256');
+    // The dead family's last token expired long ago; every token of both families is two days old.
+    await users.db.query(
+      `UPDATE refresh_tokens SET created_at = created_at - interval '2 days',
+         used_at = used_at - interval '2 days',
+         expires_at = CASE WHEN family_id = $1 AND used_at IS NULL THEN now() - interval '2 days' ELSE expires_at END
+       WHERE family_id = ANY($2)`,
+      [deadFamily, [liveFamily, deadFamily]],
+    );
+    const pruned = await pruneSpentRefreshTokens(users.db, new Date(Date.now() - 86_400_000));
+    assert.equal(pruned, 2);
+    const { rows } = await users.db.query<{ family_id: string }>(
+      'SELECT family_id FROM refresh_tokens WHERE family_id = ANY($1)',
+      [[liveFamily, deadFamily]],
+    );
+    assert.deepEqual(
+      rows.map((row) => row.family_id),
+      [liveFamily, liveFamily],
+    );
+    assert.equal((await refresh(live.refreshToken)).statusCode, 401, 'the leaked token is caught');
+    assert.equal((await refresh(liveNext.refreshToken)).statusCode, 401, 'and its family revoked');
   });
 
   it('when one refresh token is raced, then exactly one request wins', async () => {

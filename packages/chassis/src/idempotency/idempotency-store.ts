@@ -1,6 +1,6 @@
 // Idempotency keys (IETF draft "The Idempotency-Key HTTP Header Field") in the service's PostgreSQL. A key's row is the lock: a concurrent twin of a request waits on it, then
 // finds it in progress or completed. Leases use the database's clock, the one clock every instance shares.
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import {
   canonicalJson,
   decideOnExistingKey,
@@ -9,7 +9,7 @@ import {
   type KeyDecision,
   type KeyState,
 } from '@souk/kit';
-import type { Pool, Transaction } from '../db.ts';
+import type { Pool, Queryable, Transaction } from '../db.ts';
 
 export interface KeyClaim {
   /** Whose key it is: keys are scoped per caller (a service's name, or a user). */
@@ -29,22 +29,30 @@ export const fingerprintOf = (secret: string, operation: string, body: unknown):
     .update(`${operation}\n${canonicalJson(body)}`)
     .digest('hex');
 
+/** The key is this request's to work on; `claim` identifies this hold on it, for completeKey. */
+export interface KeyHeld {
+  action: 'new' | 'resume';
+  claim: string;
+}
+
 /**
  * Claims the key for this request, or says what to do instead. A new key is inserted IN_PROGRESS with a lease;
- * a resumed one gets a new lease. Either way the caller's transaction holds the key's row until it ends.
+ * a resumed one gets a new lease and a new claim. Either way the caller's transaction holds the key's row until
+ * it ends.
  */
 export async function claimKey(
   tx: Transaction,
   claim: KeyClaim,
   leaseMs: number,
-): Promise<{ action: 'new' } | KeyDecision> {
+): Promise<KeyHeld | Exclude<KeyDecision, { action: 'resume' }>> {
+  const held = randomUUID();
   const inserted = await tx.query(
-    `INSERT INTO idempotency_keys (caller, key, operation, fingerprint, state, leased_until)
-     VALUES ($1, $2, $3, $4, 'IN_PROGRESS', clock_timestamp() + $5 * interval '1 millisecond')
+    `INSERT INTO idempotency_keys (caller, key, operation, fingerprint, state, leased_until, claim)
+     VALUES ($1, $2, $3, $4, 'IN_PROGRESS', clock_timestamp() + $5 * interval '1 millisecond', $6)
      ON CONFLICT (caller, key) DO NOTHING`,
-    [claim.caller, claim.key, claim.operation, claim.fingerprint, leaseMs],
+    [claim.caller, claim.key, claim.operation, claim.fingerprint, leaseMs, held],
   );
-  if (inserted.rowCount === 1) return { action: 'new' };
+  if (inserted.rowCount === 1) return { action: 'new', claim: held };
 
   const { rows } = await tx.query<{
     fingerprint: string;
@@ -64,30 +72,37 @@ export async function claimKey(
     claim.fingerprint,
     row.now,
   );
-  if (decision.action === 'resume') {
-    await tx.query(
-      `UPDATE idempotency_keys
-       SET leased_until = clock_timestamp() + $3 * interval '1 millisecond', updated_at = now()
-       WHERE caller = $1 AND key = $2`,
-      [claim.caller, claim.key, leaseMs],
-    );
-  }
-  return decision;
+  if (decision.action !== 'resume') return decision;
+  await tx.query(
+    `UPDATE idempotency_keys
+     SET leased_until = clock_timestamp() + $3 * interval '1 millisecond', claim = $4, updated_at = now()
+     WHERE caller = $1 AND key = $2`,
+    [claim.caller, claim.key, leaseMs, held],
+  );
+  return { action: 'resume', claim: held };
 }
 
-/** Stores the answer: from now on, the key replays it. */
+/**
+ * Stores the answer: from now on, the key replays it. Given the `claim` that claimKey returned, it stores it
+ * only while that claim still holds the key, and says whether it did: a worker whose lease ran out and whose
+ * key was resumed by another must not answer for it. Without a claim (a settlement that no request holds, such
+ * as a reconciliation), the answer is stored unless the key is completed already.
+ */
 export async function completeKey(
   tx: Transaction,
   caller: string,
   key: string,
   answer: Answer<unknown>,
-): Promise<void> {
-  await tx.query(
+  claim?: string,
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
     `UPDATE idempotency_keys
-     SET state = 'COMPLETED', leased_until = NULL, response_status = $3, response = $4::jsonb, updated_at = now()
-     WHERE caller = $1 AND key = $2`,
-    [caller, key, statusOf(answer), JSON.stringify(answer)],
+     SET state = 'COMPLETED', leased_until = NULL, claim = NULL, response_status = $3, response = $4::jsonb,
+         updated_at = now()
+     WHERE caller = $1 AND key = $2 AND state = 'IN_PROGRESS' AND ($5::uuid IS NULL OR claim = $5)`,
+    [caller, key, statusOf(answer), JSON.stringify(answer), claim ?? null],
   );
+  return rowCount === 1;
 }
 
 /** The stored answer, when the key is completed. */
@@ -115,4 +130,19 @@ export async function releaseKey(pool: Pool, caller: string, key: string): Promi
      WHERE caller = $1 AND key = $2 AND state = 'IN_PROGRESS'`,
     [caller, key],
   );
+}
+
+/**
+ * Retention: deletes the keys completed before `olderThan`, and the unfinished ones abandoned before it (their
+ * lease ran out and nobody resumed them since). Returns how many went. A retry with a pruned key is new again,
+ * so `olderThan` should lie well beyond how long clients retry.
+ */
+export async function pruneExpiredIdempotencyKeys(db: Queryable, olderThan: Date): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM idempotency_keys
+     WHERE updated_at < $1
+       AND (state = 'COMPLETED' OR leased_until IS NULL OR leased_until < $1)`,
+    [olderThan],
+  );
+  return rowCount ?? 0;
 }

@@ -4,8 +4,10 @@ export {
   completeKey,
   completedAnswer,
   fingerprintOf,
+  pruneExpiredIdempotencyKeys,
   releaseKey,
   type KeyClaim,
+  type KeyHeld,
 } from './idempotency-store.ts';
 export {
   IDEMPOTENCY_KEY_HEADER,

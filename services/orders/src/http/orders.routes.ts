@@ -90,6 +90,7 @@ export function orderRoutes(app: App, orders: Orders, db: Pool): void {
   app.get(
     '/api/orders/:id',
     {
+      onRequest: usersOnly,
       schema: {
         tags: ['orders'],
         params: StrictObject({ id: Type.String({ maxLength: 100 }) }),

@@ -1,6 +1,6 @@
 // The inventory service as the order saga sees it: prices, and a reservation per order (id = order id).
 import { IDENTITY_HEADER, type IdentitySigner, type UpstreamClient } from '@souk/chassis';
-import type { Money, Product } from '@souk/contracts';
+import { InventoryErrorCode, type Money, type Product } from '@souk/contracts';
 import { callParticipant } from './participant-call.ts';
 
 export interface InventoryParticipant {
@@ -46,10 +46,10 @@ export function inventoryParticipant(
         idempotencyKey,
         timeoutMs,
         rejections: {
-          INSUFFICIENT_STOCK: () => 'insufficient stock',
-          UNKNOWN_PRODUCT: () => 'a product is no longer sold',
-          RESERVATION_RELEASED: () => 'the reservation was released',
-          MIXED_CURRENCIES: () => 'items are priced in different currencies',
+          [InventoryErrorCode.InsufficientStock]: () => 'insufficient stock',
+          [InventoryErrorCode.UnknownProduct]: () => 'a product is no longer sold',
+          [InventoryErrorCode.ReservationReleased]: () => 'the reservation was released',
+          [InventoryErrorCode.MixedCurrencies]: () => 'items are priced in different currencies',
         },
       });
     },
@@ -59,7 +59,7 @@ export function inventoryParticipant(
         path: `/internal/reservations/${orderId}/commit`,
         idempotencyKey,
         timeoutMs,
-        rejections: { RESERVATION_RELEASED: () => 'the reservation was released' },
+        rejections: { [InventoryErrorCode.ReservationReleased]: () => 'the reservation was released' },
       });
     },
     async release(orderId, idempotencyKey) {

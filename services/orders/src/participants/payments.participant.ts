@@ -1,7 +1,7 @@
 // The payments service as the order saga sees it: one charge per order, and a refund that also closes the
 // order to any charge still on its way.
 import type { IdentitySigner, UpstreamClient } from '@souk/chassis';
-import type { Money, Payment } from '@souk/contracts';
+import { PaymentsErrorCode, type Money, type Payment } from '@souk/contracts';
 import { callParticipant } from './participant-call.ts';
 
 export interface PaymentsParticipant {
@@ -26,9 +26,9 @@ export function paymentsParticipant(
         idempotencyKey,
         timeoutMs,
         rejections: {
-          PAYMENT_DECLINED: () => 'payment declined',
-          ORDER_CLOSED: () => 'the order was closed before it was paid',
-          ORDER_ALREADY_PAID: () => 'the order was already paid',
+          [PaymentsErrorCode.PaymentDeclined]: () => 'payment declined',
+          [PaymentsErrorCode.OrderClosed]: () => 'the order was closed before it was paid',
+          [PaymentsErrorCode.OrderAlreadyPaid]: () => 'the order was already paid',
         },
       }),
     async refund(orderId, idempotencyKey) {

@@ -2,6 +2,7 @@
 // order cancelled. Neither step can be refused, so both are retried until they succeed.
 import { createHash } from 'node:crypto';
 import type { SagaDefinition, Transaction } from '@souk/chassis';
+import { derivedUuid } from '../domain/derived-uuid.ts';
 import type { InventoryParticipant } from '../participants/inventory.participant.ts';
 import type { PaymentsParticipant } from '../participants/payments.participant.ts';
 
@@ -14,8 +15,7 @@ export const CANCEL_ORDER = 'cancel-order';
 
 /** An order has at most one cancel saga, and its id follows from the order's: a second one cannot start. */
 export function cancelSagaId(orderId: string): string {
-  const hex = createHash('sha256').update(`${CANCEL_ORDER}:${orderId}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return derivedUuid(createHash('sha256').update(`${CANCEL_ORDER}:${orderId}`).digest('hex'));
 }
 
 export function cancelOrderSaga(deps: {

@@ -104,9 +104,9 @@ export class PaymentsRepository {
         const closed = await lockOrder(tx, orderId);
         const { rows: charges } = await tx.query<{ status: PaymentState; active: boolean }>(
           `SELECT p.status,
-                  (k.state = 'IN_PROGRESS' AND coalesce(k.leased_until > clock_timestamp(), false)) AS active
+                  coalesce(k.state = 'IN_PROGRESS' AND k.leased_until > clock_timestamp(), false) AS active
            FROM payments p
-           JOIN idempotency_keys k ON k.caller = p.idempotency_caller AND k.key = p.idempotency_key
+           LEFT JOIN idempotency_keys k ON k.caller = p.idempotency_caller AND k.key = p.idempotency_key
            WHERE p.order_id = $1`,
           [orderId],
         );

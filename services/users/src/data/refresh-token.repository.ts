@@ -37,3 +37,19 @@ export class RefreshTokenRepository {
     return { kind: 'rejected' };
   }
 }
+
+/**
+ * Retention: deletes the families of refresh tokens in which every token was used, revoked or expired before
+ * `olderThan`, and returns how many tokens went. A family with a token still live is kept whole, so that a
+ * leaked token of it, presented again, is still recognised as reused and revokes the family.
+ */
+export async function pruneSpentRefreshTokens(db: Queryable, olderThan: Date): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM refresh_tokens WHERE family_id IN (
+       SELECT family_id FROM refresh_tokens
+       GROUP BY family_id
+       HAVING max(least(expires_at, coalesce(revoked_at, used_at, 'infinity'))) < $1)`,
+    [olderThan],
+  );
+  return rowCount ?? 0;
+}
