@@ -11,6 +11,7 @@ export {
   IDEMPOTENCY_KEY_HEADER,
   IdempotencyKeyHeader,
   REPLAYED_HEADER,
+  idempotencyKeyHeader,
   idempotencyKeyOf,
   sendReply,
 } from './idempotent-reply.ts';
