@@ -41,6 +41,8 @@ const shop = await startShop({
     SOUK__MESSAGING__TRANSPORT: transport,
     SOUK__MESSAGING__NAMESPACE: namespace,
   },
+  // Every benchmark customer registers from this one IP, in a burst.
+  serviceEnv: { gateway: { SOUK__RATE_LIMIT__REGISTER_MAX: String(Math.max(10, concurrency)) } },
   say: (line) => console.log(`  ${line}`),
   onLogLine: (source, line) => {
     if (/"level":[56]\d/.test(line)) console.log(`  ${source} ${line}`);

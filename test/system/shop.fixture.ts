@@ -58,8 +58,12 @@ export async function startTestShop(
       SOUK_ADMIN_PASSWORD: ADMIN.password,
       SOUK__LOG__LEVEL: 'warn',
     },
-    // A crashed runner's sagas are taken over after this lease; short, so the crash tests wait less.
-    serviceEnv: { orders: { SOUK__SAGA__LEASE_MS: '3000' } },
+    // A crashed runner's sagas are taken over after this lease; short, so the crash tests wait less. The suites
+    // register users from one IP within a minute, more than the default registration limit allows.
+    serviceEnv: {
+      orders: { SOUK__SAGA__LEASE_MS: '3000' },
+      gateway: { SOUK__RATE_LIMIT__REGISTER_MAX: '50' },
+    },
     say: (line) => logs.push(line),
     onLogLine: (source, line) => {
       logs.push(`${source} ${line}`);

@@ -2,6 +2,7 @@
 // on 127.0.0.1:5672.
 import { after, before, describe } from 'node:test';
 import { contractSuite } from './contract.suite.ts';
+import { hostileInputSuite } from './hostile-input.suite.ts';
 import { ordersSuite } from './orders.suite.ts';
 import { resilienceSuite } from './resilience.suite.ts';
 import { startTestShop, type RunningShop, type Transport } from './shop.fixture.ts';
@@ -18,5 +19,7 @@ for (const transport of ['postgres', 'amqp'] satisfies Transport[]) {
     contractSuite(() => shop);
     ordersSuite(() => shop);
     resilienceSuite(() => shop);
+    // Edge cases do not depend on the transport; once is enough.
+    if (transport === 'postgres') hostileInputSuite(() => shop);
   });
 }

@@ -1,5 +1,7 @@
 // Errors as RFC 9457 problem details with a stable, per-service code. A client never sees a stack trace.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Problem, type Outcome, type Rejection } from '@souk/contracts';
 import { UpstreamUnavailableError } from './resilience.ts';
 
@@ -38,11 +40,14 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -98,13 +103,28 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; deta
   },
 };
 
+/** Sends a problem as the answer to `request`. */
+function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+): FastifyReply {
+  // Fastify closes the connection after an error while the body was still arriving; let the client finish
+  // sending first, or it sees a reset instead of this answer.
+  if (reply.getHeader('connection') === 'close' && !request.raw.complete) lingerBeforeClosing(request.raw);
+  return reply
+    .status(status)
+    .type('application/problem+json')
+    .send({ ...problemBody(status, code, detail, request.url, request.id), ...extensions });
+}
+
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const send = (status: number, code: string, detail: string, extensions: Record<string, unknown> = {}) =>
-      reply
-        .status(status)
-        .type('application/problem+json')
-        .send({ ...problemBody(status, code, detail, request.url, request.id), ...extensions });
+      sendProblem(request, reply, status, code, detail, extensions);
 
     if (error instanceof ProblemError) {
       void reply.headers(error.headers);
@@ -149,19 +169,100 @@ export function installProblemHandlers(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .type('application/problem+json')
-      .send(
-        problemBody(
-          404,
-          'ROUTE_NOT_FOUND',
-          `No route ${request.method} ${request.url}.`,
-          request.url,
-          request.id,
-        ),
-      ),
+    sendProblem(request, reply, 404, 'ROUTE_NOT_FOUND', `No route ${request.method} ${request.url}.`),
   );
+}
+
+/** Fastify's `frameworkErrors`: a path it cannot route at all, answered as a problem like any other. */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  if (error.code === 'FST_ERR_BAD_URL') {
+    void sendProblem(request, reply, 400, 'INVALID_PATH', 'The path is not valid percent-encoded UTF-8.');
+  } else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    void sendProblem(request, reply, 414, 'PATH_TOO_LONG', 'A segment of the path is over 100 characters.');
+  } else {
+    request.log.error({ err: error }, 'routing failed');
+    void sendProblem(request, reply, 500, 'INTERNAL', 'The request could not be routed.');
+  }
+}
+
+/** What the HTTP parser refused, by Node's error code; anything else is a plain malformed request. */
+const PARSER_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+    detail: 'The request headers are larger than the server accepts.',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'REQUEST_TIMEOUT',
+    detail: 'The request did not arrive in time.',
+  },
+  HPE_INVALID_METHOD: {
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+    detail: 'The request method is not one HTTP defines.',
+  },
+  HPE_UNEXPECTED_CONTENT_LENGTH: {
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+    detail: 'The request has conflicting Content-Length or Transfer-Encoding headers.',
+  },
+};
+const MALFORMED_REQUEST = {
+  status: 400,
+  code: 'MALFORMED_REQUEST',
+  detail: 'The request is not valid HTTP/1.1.',
+};
+
+/**
+ * The server's `clientError` listener: a request the HTTP parser refused never reaches Fastify, so its problem
+ * is written on the socket by hand, which then lingers before closing.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { status, code, detail } = (error.code && PARSER_ERRORS[error.code]) || MALFORMED_REQUEST;
+  const body = JSON.stringify(problemBody(status, code, detail));
+  socket.end(
+    `HTTP/1.1 ${status} ${TITLES[status]}\r\ncontent-type: application/problem+json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+  lingerOnSocket(socket);
+}
+
+/** How long, and how much, a client may still send after an early answer, before its connection is closed. */
+const LINGER = { ms: 10_000, bytes: 64 * 1024 * 1024 };
+
+/**
+ * nginx's lingering close: after an answer sent before the request ended, keep reading and discarding what the
+ * client still sends, within LINGER, then close. Closing a socket with unread data makes the kernel reset it,
+ * and a client still sending then gets EPIPE instead of the answer.
+ */
+function lingerBeforeClosing(request: IncomingMessage): void {
+  const socket = request.socket;
+  let received = 0;
+  request.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > LINGER.bytes) socket.destroy();
+  });
+  request.resume();
+  // Node destroys a `connection: close` socket once the answer is written; only end our side instead, and
+  // let the socket close when the client ends its own, or when LINGER runs out.
+  socket.destroySoon = () => lingerOnSocket(socket);
+}
+
+function lingerOnSocket(socket: Duplex): void {
+  socket.end();
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER.ms).unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 function describeIssue(issue: {

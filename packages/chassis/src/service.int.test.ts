@@ -35,6 +35,7 @@ describe('createService', () => {
       },
     );
     service.app.get('/greeting', async () => ({ greeting: service.config.current.greeting }));
+    service.app.get('/notes/:id', async (request) => request.params);
     service.app.get('/admin', async (request) => requireAdmin(request));
     const unreachable = new UpstreamClient('inventory', () => 'http://127.0.0.1:9', {
       timeoutMs: 500,
@@ -87,6 +88,55 @@ describe('createService', () => {
     });
     assert.equal(response.statusCode, 400);
     assert.equal(response.json().code, 'MALFORMED_JSON');
+  });
+
+  it('when any string of a body holds a NUL or an unpaired surrogate, then 400 INVALID_TEXT names the field', async () => {
+    for (const payload of ['{"text":"a\\u0000b"}', '{"text":"\\ud800"}', '{"text":"ok","x":["\\udc00"]}']) {
+      const response = await service.app.inject({
+        method: 'POST',
+        url: '/notes',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      assert.equal(response.statusCode, 400, payload);
+      assert.match(response.headers['content-type'] as string, /application\/problem\+json/);
+      assert.equal(response.json().code, 'INVALID_TEXT');
+      assert.match(response.json().detail, /^body\.(text|x\.0): /);
+    }
+    const { rows } = await service.db.query("SELECT count(*)::int AS n FROM notes WHERE text <> 'hi'");
+    assert.equal(rows[0].n, 0);
+  });
+
+  it('when a query or path of a route without a schema holds a NUL, then 400 INVALID_TEXT', async () => {
+    const query = await service.app.inject({ url: '/greeting?name=a%00b' });
+    assert.equal(query.statusCode, 400);
+    assert.equal(query.json().code, 'INVALID_TEXT');
+    assert.match(query.json().detail, /^query\.name: /);
+    const params = await service.app.inject({ url: '/notes/a%00b' });
+    assert.equal(params.json().code, 'INVALID_TEXT');
+    assert.match(params.json().detail, /^params\.id: /);
+  });
+
+  it('when a body sets __proto__, then 400 FORBIDDEN_FIELD says that key was refused', async () => {
+    const response = await service.app.inject({
+      method: 'POST',
+      url: '/notes',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"text":"hi","__proto__":{"admin":true}}',
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().code, 'FORBIDDEN_FIELD');
+    assert.match(response.json().detail, /body\.__proto__: the field '__proto__' is refused/);
+  });
+
+  it('when a path segment is over 100 characters or not UTF-8, then a problem with a stable code', async () => {
+    const long = await service.app.inject({ url: `/notes/${'a'.repeat(101)}` });
+    assert.equal(long.statusCode, 414);
+    assert.match(long.headers['content-type'] as string, /application\/problem\+json/);
+    assert.equal(long.json().code, 'PATH_TOO_LONG');
+    const invalid = await service.app.inject({ url: '/notes/%ff' });
+    assert.equal(invalid.statusCode, 400);
+    assert.equal(invalid.json().code, 'INVALID_PATH');
   });
 
   it('when the body is over 1 MiB, then 413', async () => {

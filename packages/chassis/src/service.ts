@@ -24,7 +24,8 @@ import {
   type LiveConfig,
 } from './config.ts';
 import { createPool, migrate, type Pool } from './db.ts';
-import { installProblemHandlers, unauthorized } from './errors.ts';
+import { answerClientError, answerFrameworkError, installProblemHandlers, unauthorized } from './errors.ts';
+import { checkInput } from './input.ts';
 import { Health } from './health.ts';
 import { IDENTITY_HEADER, createIdentitySigner, type Identity, type IdentitySigner } from './identity.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -191,6 +192,11 @@ export async function createService<P extends TProperties = Record<never, never>
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Parsed as plain JSON, then refused by name in checkInput, so the client learns which field was refused.
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   installValidation(app);
@@ -397,8 +403,10 @@ const parseDefaultPolicy = () =>
   }) satisfies ResiliencePolicy;
 
 /** Bodies are validated strictly (no type coercion, unknown fields rejected); params and query strings are
- * strings on the wire, so those are coerced to the declared types. */
+ * strings on the wire, so those are coerced to the declared types. Every route, with a schema or without,
+ * first refuses text that cannot be stored and keys that would change a prototype. */
 function installValidation(app: App): void {
+  app.addHook('preValidation', async (request) => checkInput(request));
   const common = { allErrors: false, useDefaults: true, removeAdditional: false, strict: false } as const;
   const body = new Ajv({ ...common, coerceTypes: false });
   const query = new Ajv({ ...common, coerceTypes: 'array' });

@@ -1,4 +1,5 @@
 // Keyset pagination cursors: the sort key of the last row, opaque to clients (base64url of a JSON array).
+import { isStorableText } from './text.ts';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -7,8 +8,9 @@ export function encodeCursor(key: readonly string[]): string {
 }
 
 /**
- * The key a cursor carries, or undefined for anything this service did not issue: the wrong arity, a value
- * `valid` refuses, or any other spelling of the same key (a cursor stays opaque, not a query language).
+ * The key a cursor carries, or undefined for anything this service did not issue: the wrong arity, text no
+ * database could hold, a value `valid` refuses, or any other spelling of the same key (a cursor stays opaque,
+ * not a query language).
  */
 export function decodeCursor(
   cursor: string,
@@ -23,7 +25,15 @@ export function decodeCursor(
     return undefined;
   }
   if (!Array.isArray(decoded) || decoded.length !== arity) return undefined;
-  if (!decoded.every((part): part is string => typeof part === 'string')) return undefined;
+  if (!decoded.every((part): part is string => typeof part === 'string' && isStorableText(part))) {
+    return undefined;
+  }
   if (!valid(decoded) || encodeCursor(decoded) !== cursor) return undefined;
   return decoded;
+}
+
+/** Whether `text` is an instant exactly as `Date.prototype.toISOString` writes it, the form cursors carry. */
+export function isInstant(text: string): boolean {
+  const time = Date.parse(text);
+  return Number.isFinite(time) && new Date(time).toISOString() === text;
 }

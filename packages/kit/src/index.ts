@@ -1,6 +1,7 @@
-// Pure helpers that several services' domains share: identifiers, card numbers, keyset cursors, idempotency-key
-// decisions. No I/O.
+// Pure helpers that several services' domains share: identifiers, card numbers, keyset cursors, storable text,
+// idempotency-key decisions. No I/O.
 export { isUuid } from './uuid.ts';
 export { isLuhnValid } from './luhn.ts';
-export { decodeCursor, encodeCursor } from './cursor.ts';
+export { decodeCursor, encodeCursor, isInstant } from './cursor.ts';
+export { isStorableText } from './text.ts';
 export * from './idempotency.ts';

@@ -48,6 +48,8 @@ export const gatewayConfig = {
       max: Type.Integer({ minimum: 1, default: 6000 }),
       /** `POST /api/auth/login` per client IP per window, whoever the caller claims to be. */
       loginMax: Type.Integer({ minimum: 1, default: 600 }),
+      /** `POST /api/users` per client IP per window: each registration costs an argon2id hash. */
+      registerMax: Type.Integer({ minimum: 1, default: 10 }),
       windowMs: Type.Integer({ minimum: 1000, default: 60_000 }),
       /** How many clients the in-memory store tracks (least recently seen dropped first); read once at start. */
       clients: Type.Integer({ minimum: 100, default: 10_000 }),

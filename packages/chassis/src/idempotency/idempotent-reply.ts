@@ -3,7 +3,7 @@
 import { parseIdempotencyKey, type Reply } from '@souk/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { orProblem, rejectionProblem } from '../errors.ts';
+import { badRequest, orProblem, rejectionProblem } from '../errors.ts';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const REPLAYED_HEADER = 'idempotent-replayed';
@@ -16,7 +16,23 @@ export const IdempotencyKeyHeader = Type.Object({
 });
 
 export const idempotencyKeyOf = (request: FastifyRequest): string =>
-  orProblem(parseIdempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER]));
+  orProblem(parseIdempotencyKey(idempotencyKeyHeader(request)));
+
+/** The `Idempotency-Key` header as sent. Node joins repeated copies into one value ("a, b"), so repeats are
+ * counted in the raw headers and refused: which copy names the request is anyone's guess. */
+export function idempotencyKeyHeader(request: FastifyRequest): string | undefined {
+  const raw = request.raw.rawHeaders;
+  let copies = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === IDEMPOTENCY_KEY_HEADER) copies++;
+  if (copies > 1) {
+    throw badRequest(
+      'IDEMPOTENCY_KEY_INVALID',
+      `Send one Idempotency-Key header; this request has ${copies}.`,
+    );
+  }
+  const value = request.headers[IDEMPOTENCY_KEY_HEADER];
+  return typeof value === 'string' ? value : undefined;
+}
 
 /** Sends an accepted answer with its status; throws a refused one as its problem. */
 export function sendReply<T>(reply: FastifyReply, { answer, replayed }: Reply<T>): FastifyReply {

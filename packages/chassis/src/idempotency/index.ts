@@ -13,6 +13,7 @@ export {
   IDEMPOTENCY_KEY_HEADER,
   IdempotencyKeyHeader,
   REPLAYED_HEADER,
+  idempotencyKeyHeader,
   idempotencyKeyOf,
   sendReply,
 } from './idempotent-reply.ts';

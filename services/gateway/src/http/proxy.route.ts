@@ -4,25 +4,28 @@ import {
   IDENTITY_HEADER,
   ProblemError,
   UpstreamUnavailableError,
+  idempotencyKeyHeader,
   type App,
   type UpstreamClient,
 } from '@souk/chassis';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessTokenVerifier, VerifiedCaller } from '../auth/access-token.verifier.ts';
 import type { RoutedService } from '../gateway.config.ts';
-import type { CompiledRoute, RouteTable } from '../routing/route.table.ts';
+import { normalizeTarget, type CompiledRoute, type RouteTable } from '../routing/route.table.ts';
 import {
   connectionOptions,
   forwardedFor,
   isForwardedResponseHeader,
   upstreamRequestHeaders,
 } from './forward.headers.ts';
-import { createRateLimit, type RateLimitSettings } from './rate-limit.hook.ts';
+import { createRateLimit, type IpBucket, type RateLimitSettings } from './rate-limit.hook.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the guard: the route this request is proxied along. */
     gatewayRoute: CompiledRoute<RoutedService> | null;
+    /** Set by the guard: the request target as routed, limited and forwarded (see normalizeTarget). */
+    gatewayTarget: string;
     /** Set by the guard when the request carried a valid access token. */
     gatewayCaller: VerifiedCaller | null;
   }
@@ -37,20 +40,26 @@ export interface ProxyOptions {
   breakerRetryAfterSeconds: (service: RoutedService) => number;
 }
 
-const LOGIN_PATH = '/api/auth/login';
+/** Requests with a stricter per-IP limit of their own: each guess at a password, each new account's hash. */
+const IP_BUCKETS: ReadonlyMap<string, IpBucket> = new Map([
+  ['POST /api/auth/login', 'login'],
+  ['POST /api/users', 'register'],
+]);
 
 export async function registerProxyRoute(app: App, options: ProxyOptions): Promise<void> {
   app.decorateRequest('gatewayRoute', null);
   app.decorateRequest('gatewayCaller', null);
+  app.decorateRequest('gatewayTarget', '');
   const limit = await createRateLimit(app, {
     settings: options.rateLimit,
     userKey: (request) => request.gatewayCaller?.rateLimitKey,
-    isLogin,
+    ipBucket,
   });
 
   /** Route, then identity, then rate limit, all before the body is read: a refused request costs little. */
   async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const resolution = options.routes().resolve(request.method, request.url);
+    request.gatewayTarget = normalizeTarget(request.url);
+    const resolution = options.routes().resolve(request.method, request.gatewayTarget);
     if (resolution.outcome === 'not-found') {
       throw new ProblemError(404, 'ROUTE_NOT_FOUND', `No route ${request.method} ${request.url}.`);
     }
@@ -77,6 +86,8 @@ export async function registerProxyRoute(app: App, options: ProxyOptions): Promi
     // A refused token is still counted against its IP, so guessing tokens is rate limited too.
     await limit(request, reply);
     if (refused !== undefined) throw refused;
+    // Node would forward repeated copies joined into one value; refused here, where the copies are still seen.
+    if (request.headers['idempotency-key'] !== undefined) idempotencyKeyHeader(request);
   }
 
   // Bodies stay raw: the upstream parses them, a retry resends the same bytes, and the chassis' body limit
@@ -99,7 +110,7 @@ export async function registerProxyRoute(app: App, options: ProxyOptions): Promi
       try {
         response = await options.upstream(route.service).request({
           method,
-          path: request.url,
+          path: request.gatewayTarget,
           headers,
           body: request.body as Buffer | undefined,
           idempotent:
@@ -123,13 +134,10 @@ export async function registerProxyRoute(app: App, options: ProxyOptions): Promi
   });
 }
 
-function isLogin(request: FastifyRequest): boolean {
-  const url = request.url;
-  return (
-    request.method === 'POST' &&
-    url.startsWith(LOGIN_PATH) &&
-    (url.length === LOGIN_PATH.length || url.charCodeAt(LOGIN_PATH.length) === 0x3f)
-  );
+function ipBucket(request: FastifyRequest): IpBucket | undefined {
+  const target = request.gatewayTarget;
+  const query = target.indexOf('?');
+  return IP_BUCKETS.get(`${request.method} ${query === -1 ? target : target.slice(0, query)}`);
 }
 
 function upstreamProblem(error: UpstreamUnavailableError, options: ProxyOptions): ProblemError {

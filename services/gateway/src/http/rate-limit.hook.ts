@@ -1,5 +1,5 @@
-// Rate limits per verified user, or per client IP when no token was presented, and more strictly for logins
-// per IP. The limits are read from the live config on every request; the counter store is chosen here, once.
+// Rate limits per verified user, or per client IP when no token was presented, and more strictly per IP for
+// logins and registrations. The limits are read from the live config on every request; the counter store is chosen here, once.
 import rateLimit, { normalizeIP, type RateLimitPluginOptions } from '@fastify/rate-limit';
 import { ProblemError, type App } from '@souk/chassis';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -8,6 +8,7 @@ export interface RateLimitSettings {
   store: 'memory';
   max: number;
   loginMax: number;
+  registerMax: number;
   windowMs: number;
   clients: number;
 }
@@ -16,25 +17,35 @@ export interface RateLimitOptions {
   settings: () => RateLimitSettings;
   /** The key of a verified user; undefined for a request without a token. */
   userKey: (request: FastifyRequest) => string | undefined;
-  isLogin: (request: FastifyRequest) => boolean;
+  /** The stricter per-IP bucket a request counts in, whoever the caller claims to be; undefined for none. */
+  ipBucket: (request: FastifyRequest) => IpBucket | undefined;
 }
+
+export type IpBucket = 'login' | 'register';
 
 /** Counts the request and throws a 429 problem (Retry-After and x-ratelimit-* set) once over the limit. */
 export type RateLimitCheck = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-const LOGIN_KEY_PREFIX = 'login:';
-
 /** Registers @fastify/rate-limit on `app` without attaching it to any route, and returns the check. */
 export async function createRateLimit(app: App, options: RateLimitOptions): Promise<RateLimitCheck> {
-  const { settings, userKey, isLogin } = options;
+  const { settings, userKey, ipBucket } = options;
   await app.register(rateLimit, {
     global: false,
     ...storeOptions(settings()),
-    keyGenerator: (request) =>
-      isLogin(request)
-        ? LOGIN_KEY_PREFIX + clientKey(request.ip)
-        : (userKey(request) ?? clientKey(request.ip)),
-    max: (_request, key) => (key.startsWith(LOGIN_KEY_PREFIX) ? settings().loginMax : settings().max),
+    keyGenerator: (request) => {
+      const bucket = ipBucket(request);
+      return bucket === undefined
+        ? (userKey(request) ?? clientKey(request.ip))
+        : `${bucket}:${clientKey(request.ip)}`;
+    },
+    max: (request) => {
+      const bucket = ipBucket(request);
+      return bucket === 'login'
+        ? settings().loginMax
+        : bucket === 'register'
+          ? settings().registerMax
+          : settings().max;
+    },
     timeWindow: () => settings().windowMs,
     errorResponseBuilder: (_request, context) =>
       new ProblemError(429, 'RATE_LIMITED', `Too many requests; retry in ${context.after}.`),

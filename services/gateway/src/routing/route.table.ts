@@ -107,6 +107,31 @@ export function compileRouteTable<S extends string>(
 }
 
 /**
+ * The request target with its path normalised as RFC 3986 §6.2.2 says: percent-encoded unreserved characters
+ * decoded (`/api/auth/%6cogin` is `/api/auth/login`), other escapes in upper case; the query is left as sent.
+ * Routes, rate-limit buckets and the upstream all see this one spelling.
+ */
+export function normalizeTarget(url: string): string {
+  const query = url.indexOf('?');
+  const end = query === -1 ? url.length : query;
+  const first = url.indexOf('%');
+  if (first === -1 || first >= end) return url;
+  let path = url.slice(0, first);
+  for (let i = first; i < end; i++) {
+    const char = url[i]!;
+    const hex = char === '%' ? url.slice(i + 1, i + 3) : '';
+    if (!/^[0-9A-Fa-f]{2}$/.test(hex)) {
+      path += char;
+      continue;
+    }
+    const decoded = String.fromCharCode(Number.parseInt(hex, 16));
+    path += /^[A-Za-z0-9._~-]$/.test(decoded) ? decoded : `%${hex.toUpperCase()}`;
+    i += 2;
+  }
+  return path + url.slice(end);
+}
+
+/**
  * A path the gateway is willing to route: absolute, not internal, with no empty segment (`//`) and no dot
  * segment (`.`, `..`, or their percent-encoded forms), so an upstream that normalises paths cannot be walked
  * out of the prefix that was matched here. A trailing slash is allowed.

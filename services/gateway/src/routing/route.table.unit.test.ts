@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { compileRouteTable, type RouteDefinition } from './route.table.ts';
+import { compileRouteTable, normalizeTarget, type RouteDefinition } from './route.table.ts';
 
 const route = (prefix: string, service: string, methods: string[]): RouteDefinition => ({
   prefix,
@@ -132,8 +132,31 @@ describe('route table', () => {
     );
   });
 
+  it('when a path percent-encodes unreserved characters, then it normalises to the plain spelling', () => {
+    assert.equal(normalizeTarget('/api/auth/%6cogin'), '/api/auth/login');
+    assert.equal(normalizeTarget('/api/auth/logi%6E?x=%6c'), '/api/auth/login?x=%6c');
+    assert.equal(normalizeTarget('/api/%61%75th/login'), '/api/auth/login');
+    assert.equal(normalizeTarget('/a%2fb/%7E%2D%2e%5F/%zz%4'), '/a%2Fb/~-._/%zz%4');
+    assert.equal(normalizeTarget('/api/users?q=%41'), '/api/users?q=%41');
+    fc.assert(
+      fc.property(fc.webPath(), (path) => {
+        const once = normalizeTarget(path);
+        assert.equal(normalizeTarget(once), once);
+        assert.equal(decodeURIComponentSafe(once), decodeURIComponentSafe(path));
+      }),
+    );
+  });
+
   it('when a request resolves, then the answer is a shared object, not a new one', () => {
     assert.equal(table.resolve('GET', '/api/users/1'), table.resolve('GET', '/api/users/2'));
     assert.equal(table.resolve('PUT', '/api/users/1'), table.resolve('PUT', '/api/users/2'));
   });
 });
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

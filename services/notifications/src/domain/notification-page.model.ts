@@ -1,5 +1,5 @@
 // How a user's notifications are paged: newest first, by an opaque keyset cursor over (createdAt, id).
-import { decodeCursor, encodeCursor, isUuid } from '@souk/kit';
+import { decodeCursor, encodeCursor, isInstant, isUuid } from '@souk/kit';
 
 /** A place in the list's order, which is by time, then id, both descending. */
 export interface NotificationPosition {
@@ -8,11 +8,6 @@ export interface NotificationPosition {
 }
 
 export { isUuid };
-
-const isInstant = (text: string): boolean => {
-  const time = Date.parse(text);
-  return Number.isFinite(time) && new Date(time).toISOString() === text;
-};
 
 export const encodeNotificationCursor = (position: NotificationPosition): string =>
   encodeCursor([position.createdAt, position.id]);

@@ -13,7 +13,7 @@ import {
 } from '@souk/chassis';
 import { Money, Problem, StrictObject, Uuid } from '@souk/contracts';
 import Type from 'typebox';
-import { decodeCursor, encodeCursor, isLuhnValid, isUuid } from '@souk/kit';
+import { decodeCursor, encodeCursor, isInstant, isLuhnValid, isUuid } from '@souk/kit';
 import { orderTimeline, timelineGantt } from '../domain/order-timeline.ts';
 import { readHistory } from '../data/order.repository.ts';
 import { cancelSagaId } from '../sagas/cancel-order.saga.ts';
@@ -176,11 +176,7 @@ export function orderRoutes(app: App, orders: Orders, db: Pool): void {
 const encodeOrderCursor = (order: OrderView) => encodeCursor([order.createdAt, order.id]);
 
 function decodeOrderCursor(cursor: string): { createdAt: string; id: string } {
-  const key = decodeCursor(
-    cursor,
-    2,
-    ([createdAt, id]) => !Number.isNaN(Date.parse(createdAt!)) && isUuid(id!),
-  );
+  const key = decodeCursor(cursor, 2, ([createdAt, id]) => isInstant(createdAt!) && isUuid(id!));
   if (key === undefined) throw badRequest('INVALID_CURSOR', 'The cursor is not one this service issued.');
   return { createdAt: key[0]!, id: key[1]! };
 }
