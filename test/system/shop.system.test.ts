@@ -4,10 +4,10 @@ import { after, before, describe } from 'node:test';
 import { contractSuite } from './contract.suite.ts';
 import { ordersSuite } from './orders.suite.ts';
 import { resilienceSuite } from './resilience.suite.ts';
-import { startTestShop, type RunningShop, type Transport } from './shop.fixture.ts';
+import { skipReason, startTestShop, type RunningShop, type Transport } from './shop.fixture.ts';
 
 for (const transport of ['postgres', 'amqp'] satisfies Transport[]) {
-  describe(`the shop on the ${transport} transport`, () => {
+  describe(`the shop on the ${transport} transport`, { skip: await skipReason(transport) }, () => {
     let shop: RunningShop;
     before(async () => {
       shop = await startTestShop(transport);
