@@ -41,10 +41,12 @@ export class ServiceProcess {
     this.#startedAt = Date.now();
     this.starts += 1;
     // The IPC channel lets the service notice when the supervisor dies (even by kill -9) and stop itself.
+    // A process group of its own keeps a terminal's Ctrl-C from reaching it: the supervisor decides the order.
     const child = spawn(process.execPath, [this.#options.entry], {
       cwd: this.#options.cwd,
       env: this.#options.env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
     });
     this.#child = child;
     for (const stream of [child.stdout!, child.stderr!]) {
@@ -64,7 +66,8 @@ export class ServiceProcess {
     });
   }
 
-  async stop(graceMs = 10_000): Promise<void> {
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs` (longer than a service's own 10 s drain). */
+  async stop(graceMs = 15_000): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#restartTimer);
     const child = this.#child;

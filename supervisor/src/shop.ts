@@ -6,6 +6,7 @@ import { LOCAL_PORTS, type ServiceName } from '@souk/chassis';
 import { startLocalDatabase, type LocalDatabase } from './database.ts';
 import { memoryBytes } from './memory.ts';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets.ts';
+import { serviceEnvironment } from './service-env.ts';
 import { ServiceProcess } from './service-process.ts';
 
 export interface ShopOptions {
@@ -15,6 +16,7 @@ export interface ShopOptions {
   databasePort: number;
   /** Added to every port of design.md, so a second shop (a test run) can live beside the first. */
   portOffset: number;
+  /** The supervisor's environment; a service inherits only its basics and SOUK__ overrides (service-env.ts). */
   env: NodeJS.ProcessEnv;
   /** Progress and summary lines of the supervisor itself. */
   say: (line: string) => void;
@@ -72,16 +74,17 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
       name,
       entry: entryOf(options.root, name),
       env: {
-        ...options.env,
-        SOUK__PROFILE: 'local',
-        SOUK__HTTP__PORT: String(port(name)),
-        SOUK__REGISTRY: registry,
-        SOUK__INTERNAL__SECRET: secrets.internalSecret,
-        SOUK_CONFIG_FILE: path.join(options.root, 'config', `${name}.yaml`),
-        ...(owningDatabase.includes(name)
-          ? { SOUK__DATABASE__URL: database.url(name), SOUK__MESSAGING__BUS_URL: database.url('bus') }
-          : {}),
-        ...serviceSpecificEnv(name, secrets, options.portOffset),
+        ...serviceEnvironment(name, options.env, {
+          port: port(name),
+          grpcPort: GRPC_PORT + options.portOffset,
+          registry,
+          internalSecret: secrets.internalSecret,
+          configFile: path.join(options.root, 'config', `${name}.yaml`),
+          database: owningDatabase.includes(name)
+            ? { url: database.url(name), busUrl: database.url('bus') }
+            : undefined,
+          admin: secrets.admin,
+        }),
         ...options.serviceEnv?.[name],
       },
       cwd: options.root,
@@ -104,9 +107,13 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
     options.say(`✓ ${name.padEnd(13)} http://127.0.0.1:${port(name)} (${since(from)})`);
   };
 
+  // The services drain while PostgreSQL still answers them; only once every one has exited does it stop.
   const stop = async () => {
+    const from = performance.now();
     await Promise.all([...processes.values()].map((child) => child.stop()));
+    options.say(`✓ every service stopped (${since(from)})`);
     await database.stop();
+    options.say('✓ PostgreSQL stopped');
   };
 
   // The services first, all at once; the gateway last, so that it opens its door to a shop that answers.
@@ -141,21 +148,6 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
 }
 
 const entryOf = (root: string, name: ServiceName) => path.join(root, 'services', name, 'src', 'main.ts');
-
-function serviceSpecificEnv(name: ServiceName, secrets: LocalSecrets, portOffset: number): NodeJS.ProcessEnv {
-  switch (name) {
-    case 'users':
-      return {
-        SOUK_ADMIN_EMAIL: secrets.admin.email,
-        SOUK_ADMIN_PASSWORD: secrets.admin.password,
-        SOUK__GRPC__PORT: String(GRPC_PORT + portOffset),
-      };
-    case 'inventory':
-      return { SOUK__SEED_DEMO_CATALOG: 'true' };
-    default:
-      return {};
-  }
-}
 
 async function waitUntilReady(url: string, timeoutMs: number, name: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

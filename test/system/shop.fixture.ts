@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deleteAmqpTopology } from '@souk/chassis';
+import { skipWithoutRabbitMq, TEST_AMQP_URL as AMQP_URL } from '@souk/chassis/testing';
 import { startShop, type Shop, type ShopOptions } from '@souk/supervisor';
 
 export const PORT_OFFSET = 10_000;
-const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 export const ADMIN = { email: 'admin@souk.test', password: 'admin-password-for-tests' };
 
 export interface RunningShop extends Shop {
@@ -29,6 +29,11 @@ export interface ApiResponse {
 }
 
 export type Transport = 'postgres' | 'amqp';
+
+/** Why the shop cannot run on this transport here, for `describe(…, { skip })`; undefined when it can. */
+export function skipReason(transport: Transport): Promise<string | undefined> {
+  return transport === 'amqp' ? skipWithoutRabbitMq() : Promise.resolve(undefined);
+}
 
 /** Asserts an RFC 9457 problem with the status, and no stack trace in it. */
 export function assertProblem(response: ApiResponse, status: number): void {

@@ -5,10 +5,10 @@ import { contractSuite } from './contract.suite.ts';
 import { hostileInputSuite } from './hostile-input.suite.ts';
 import { ordersSuite } from './orders.suite.ts';
 import { resilienceSuite } from './resilience.suite.ts';
-import { startTestShop, type RunningShop, type Transport } from './shop.fixture.ts';
+import { skipReason, startTestShop, type RunningShop, type Transport } from './shop.fixture.ts';
 
 for (const transport of ['postgres', 'amqp'] satisfies Transport[]) {
-  describe(`the shop on the ${transport} transport`, () => {
+  describe(`the shop on the ${transport} transport`, { skip: await skipReason(transport) }, () => {
     let shop: RunningShop;
     before(async () => {
       shop = await startTestShop(transport);

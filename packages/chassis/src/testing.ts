@@ -1,11 +1,46 @@
 // Test support: throwaway databases on a real PostgreSQL server and a service configured for a test.
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import pg from 'pg';
 import type { ConfigSource } from './config.ts';
 
-/** The server integration tests use: the machine's PostgreSQL unless SOUK_TEST_DATABASE_URL names another. */
-export const TEST_SERVER_URL =
-  process.env.SOUK_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The machine's PostgreSQL, where tests look when SOUK_TEST_DATABASE_URL names no other. */
+export const DEFAULT_TEST_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** The server integration tests use (`npm test` starts an embedded one when nothing answers at the default). */
+export const TEST_SERVER_URL = process.env.SOUK_TEST_DATABASE_URL ?? DEFAULT_TEST_SERVER_URL;
+
+/** The broker the tests of the amqp transport use. */
+export const TEST_AMQP_URL = process.env.SOUK_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/** Whether something accepts a TCP connection at the URL's host and port within a second. */
+export function answers(url: string, defaultPort: number): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || defaultPort), timeout: 1000 });
+    const settle = (answered: boolean) => {
+      socket.destroy();
+      resolve(answered);
+    };
+    socket.once('connect', () => settle(true));
+    socket.once('timeout', () => settle(false));
+    socket.once('error', () => settle(false));
+  });
+}
+
+/**
+ * For `describe(…, { skip })` of a test that needs RabbitMQ: the one line that says none answers, or undefined.
+ * Under CI=true it throws that line instead: there a missing broker must fail the run, not thin it out.
+ */
+export async function skipWithoutRabbitMq(
+  url = TEST_AMQP_URL,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  if (await answers(url, 5672)) return undefined;
+  const reason = `RabbitMQ is not answering on ${new URL(url).host} (start it, or set SOUK_TEST_AMQP_URL)`;
+  if (env.CI === 'true') throw new Error(`${reason}; with CI=true that is a failure, not a skip`);
+  return reason;
+}
 
 export interface TestDatabase {
   url: string;

@@ -5,7 +5,12 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import { migrate, withTransaction, type Pool } from '../db.ts';
-import { createTestDatabase, type TestDatabase } from '../testing.ts';
+import {
+  createTestDatabase,
+  skipWithoutRabbitMq,
+  TEST_AMQP_URL as AMQP_URL,
+  type TestDatabase,
+} from '../testing.ts';
 import {
   AmqpTransport,
   BrokerUnavailableError,
@@ -18,7 +23,6 @@ import { MESSAGING_MIGRATIONS, Outbox, OutboxRelay } from './outbox.ts';
 import { eventually, recordingLogger, testPool } from './test-helpers.ts';
 import type { Envelope } from './transport.ts';
 
-const AMQP_URL = process.env.SOUK_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const run = promisify(execFile);
 
 /** Closes, from the broker's side, every connection whose name starts with `prefix`; resolves with how many. */
@@ -38,7 +42,7 @@ async function dropConnections(prefix: string): Promise<number> {
   return pids.length;
 }
 
-describe('AmqpTransport', () => {
+describe('AmqpTransport', { skip: await skipWithoutRabbitMq() }, () => {
   const namespace = `souk_test_${randomBytes(4).toString('hex')}`;
   const topology = amqpTopology(namespace);
   const groups = new Set<string>();
