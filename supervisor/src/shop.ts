@@ -14,7 +14,7 @@ export interface ShopOptions {
   root: string;
   dataDir: string;
   databasePort: number;
-  /** Added to every port of design.md, so a second shop (a test run) can live beside the first. */
+  /** Added to every service port (LOCAL_PORTS), so a second shop (a test run) can live beside the first. */
   portOffset: number;
   /** The supervisor's environment; a service inherits only its basics and SOUK__ overrides (service-env.ts). */
   env: NodeJS.ProcessEnv;

@@ -56,7 +56,7 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-/** Where each service listens in the local profile (design.md); the registry's default address table. */
+/** Where each service listens in the local profile; the registry's default address table. */
 export const LOCAL_PORTS = {
   gateway: 8080,
   users: 5001,

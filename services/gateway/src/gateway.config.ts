@@ -21,7 +21,7 @@ export const RouteConfig = Type.Object(
 );
 export type RouteConfig = Static<typeof RouteConfig>;
 
-/** The public API of design.md. Reads are retried; orders and payments get more time (a saga runs behind). */
+/** The public API (docs/api.md). Reads are retried; orders and payments get more time (a saga runs behind). */
 export const DEFAULT_ROUTES: RouteConfig[] = [
   { prefix: '/api/users', service: 'users', methods: ['GET', 'POST', 'PATCH'], timeoutMs: 5000, retries: 2 },
   { prefix: '/api/auth', service: 'users', methods: ['POST'], timeoutMs: 5000, retries: 2 },
