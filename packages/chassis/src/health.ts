@@ -1,7 +1,11 @@
 // Liveness says the process runs; readiness says it can serve: every dependency answers and it is not draining.
 import type { FastifyInstance } from 'fastify';
 
-export type HealthCheck = () => Promise<void>;
+/**
+ * Throws when the dependency is down. Resolving `{ degraded }` says it works but needs a person's attention:
+ * the instance stays ready (taking it out of service would not help), and the reason shows in the details.
+ */
+export type HealthCheck = () => Promise<void | { degraded: string }>;
 
 export class Health {
   readonly #checks = new Map<string, HealthCheck>();
@@ -20,15 +24,16 @@ export class Health {
     await Promise.all(
       [...this.#checks].map(async ([name, check]) => {
         try {
-          await withTimeout(check(), 2000);
-          checks[name] = 'up';
+          const result = await withTimeout(check(), 2000);
+          checks[name] = result === undefined ? 'up' : `degraded: ${result.degraded}`;
         } catch (error) {
           checks[name] = `down: ${error instanceof Error ? error.message : String(error)}`;
         }
       }),
     );
     if (this.#draining) checks.process = 'draining';
-    return { ready: !this.#draining && Object.values(checks).every((state) => state === 'up'), checks };
+    const serving = (state: string) => state === 'up' || state.startsWith('degraded');
+    return { ready: !this.#draining && Object.values(checks).every(serving), checks };
   }
 
   routes(app: FastifyInstance): void {
@@ -41,10 +46,10 @@ export class Health {
   }
 }
 
-async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    return await Promise.race([
       promise,
       new Promise<never>((_resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);

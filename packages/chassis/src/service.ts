@@ -237,7 +237,8 @@ export async function createService<P extends TProperties = Record<never, never>
 
   const health = new Health();
   health.routes(app);
-  instrumentHttp(app, createMetrics(options.name));
+  const metrics = createMetrics(options.name);
+  instrumentHttp(app, metrics);
 
   const closers: Array<() => Promise<void> | void> = [stopWatching];
   const registry: Registry = new StaticRegistry(() => config.current.registry);
@@ -265,6 +266,7 @@ export async function createService<P extends TProperties = Record<never, never>
   if (messaging !== undefined) {
     closers.push(() => messaging.close());
     health.addCheck('messaging', () => messaging.check());
+    messaging.registerMetrics(metrics);
   }
   const outbox = messaging?.outbox ?? new Outbox(`souk/${options.name}`);
 

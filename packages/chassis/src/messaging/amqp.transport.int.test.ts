@@ -198,6 +198,36 @@ describe('AmqpTransport', { skip: await skipWithoutRabbitMq() }, () => {
       await database.drop();
     });
 
+    it('when a message is larger than the broker takes, then the relay parks it and the next ones are delivered', async () => {
+      const { transport: bus } = transport('oversized', { maxMessageBytes: 2000 });
+      const received: Envelope[] = [];
+      await bus.subscribe({
+        group: group('oversized'),
+        types: ['test.sized'],
+        handle: async (envelope) => void received.push(envelope),
+      });
+      const outbox = new Outbox('souk/test');
+      const [small, large, last] = await withTransaction(db, async (tx) => [
+        await outbox.add(tx, 'test.sized', 'x'),
+        await outbox.add(tx, 'test.sized', 'x'.repeat(5000)),
+        await outbox.add(tx, 'test.sized', 'y'),
+      ]);
+      const relay = new OutboxRelay({ db, transport: bus, log: recordingLogger().log });
+      assert.equal(await relay.relayOnce(), 2);
+      await eventually(() => received.length === 2, 'the other two delivered');
+      assert.deepEqual(
+        received.map((e) => e.id),
+        [small.id, last.id],
+      );
+      const { rows } = await db.query(
+        'SELECT last_error FROM outbox WHERE parked_at IS NOT NULL AND id = $1',
+        [large.id],
+      );
+      assert.match(rows[0]?.last_error ?? '', /more than the broker takes/);
+      assert.equal(await bus.deadLetterCount('oversized'), 0);
+      await db.query('TRUNCATE outbox');
+    });
+
     it('when every connection is dropped during traffic, then all messages are applied exactly once', async () => {
       const { transport: publisher } = transport('traffic-publisher');
       const { transport: consumer, lines } = transport('traffic-consumer');

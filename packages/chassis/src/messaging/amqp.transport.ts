@@ -8,6 +8,9 @@ import type { Logger } from '../logger.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import {
   resolveSubscription,
+  runHandler,
+  serialise,
+  UnpublishableMessageError,
   type Envelope,
   type MessageTransport,
   type ResolvedSubscription,
@@ -31,6 +34,11 @@ export interface AmqpTransportOptions {
   publishTimeoutMs?: number;
   /** How long `close()` waits for running handlers; the rest are redelivered by the broker. Default 10 s. */
   closeTimeoutMs?: number;
+  /**
+   * A larger message is refused before it is sent (`UnpublishableMessageError`), instead of the broker closing
+   * the publish channel over it on every retry; default 16 MiB, RabbitMQ 4's `max_message_size`.
+   */
+  maxMessageBytes?: number;
 }
 
 /** Thrown by publish while the broker is unreachable: the caller keeps the events and retries later. */
@@ -76,6 +84,7 @@ export class AmqpTransport implements MessageTransport {
   readonly #retry: BackoffPolicy;
   readonly #publishTimeoutMs: number;
   readonly #closeTimeoutMs: number;
+  readonly #maxMessageBytes: number;
   readonly #subscriptions: Registered[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   readonly #closing = new AbortController();
@@ -99,6 +108,7 @@ export class AmqpTransport implements MessageTransport {
     this.#retry = options.retry ?? { baseDelayMs: 1000, maxDelayMs: 30_000 };
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+    this.#maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
   }
 
   /** Whether a connection is up and every subscription consuming. */
@@ -121,6 +131,14 @@ export class AmqpTransport implements MessageTransport {
 
   async publish(envelopes: readonly Envelope[]): Promise<void> {
     if (envelopes.length === 0) return;
+    const messages = envelopes.map((envelope) => {
+      const content = Buffer.from(serialise(envelope));
+      if (content.length > this.#maxMessageBytes)
+        throw new UnpublishableMessageError(
+          `message ${envelope.id} has ${content.length} bytes, more than the broker takes (${this.#maxMessageBytes})`,
+        );
+      return { envelope, content };
+    });
     if (this.#state === 'idle') this.#connect();
     // Wait for a connection attempt under way, never for one merely scheduled: no buffering during an outage.
     if (this.#state === 'connecting') await this.#connecting;
@@ -128,7 +146,7 @@ export class AmqpTransport implements MessageTransport {
     if (this.#state !== 'open' || live === undefined)
       throw new BrokerUnavailableError('not connected to RabbitMQ', { cause: this.#lastError });
     await withTimeout(
-      (signal) => this.#publishConfirmed(live.publisher, envelopes, signal),
+      (signal) => this.#publishConfirmed(live.publisher, messages, signal),
       this.#publishTimeoutMs,
       'RabbitMQ did not confirm the messages in time',
     );
@@ -158,6 +176,20 @@ export class AmqpTransport implements MessageTransport {
   async check(): Promise<void> {
     if (this.#state === 'idle') this.#connect();
     if (this.#state !== 'open') throw new BrokerUnavailableError('not connected to RabbitMQ');
+  }
+
+  async deadLetterCount(group: string): Promise<number> {
+    await this.check();
+    const live = this.#live;
+    if (live === undefined) throw new BrokerUnavailableError('not connected to RabbitMQ');
+    // A channel of its own: checking a queue that does not exist closes the channel it was asked on.
+    const channel = await live.connection.createChannel();
+    channel.on('error', () => {});
+    try {
+      return (await channel.checkQueue(this.#topology.deadLetterQueue(group))).messageCount;
+    } finally {
+      await channel.close().catch(() => {});
+    }
   }
 
   async close(): Promise<void> {
@@ -337,7 +369,7 @@ export class AmqpTransport implements MessageTransport {
     const redeliveries = Number(message.properties.headers?.['x-delivery-count'] ?? 0);
     const attempt = redeliveries + 1;
     try {
-      await subscription.handle(envelope);
+      await runHandler(subscription, envelope);
     } catch (error) {
       const last = attempt >= maxAttempts;
       const retryInMs = last ? 0 : backoffDelay(attempt, this.#retry);
@@ -366,11 +398,11 @@ export class AmqpTransport implements MessageTransport {
 
   async #publishConfirmed(
     publisher: ConfirmChannel,
-    envelopes: readonly Envelope[],
+    messages: ReadonlyArray<{ envelope: Envelope; content: Buffer }>,
     signal: AbortSignal,
   ): Promise<void> {
     const confirms: Promise<void>[] = [];
-    for (const envelope of envelopes) {
+    for (const { envelope, content } of messages) {
       if (signal.aborted) throw signal.reason;
       const confirmed = Promise.withResolvers<void>();
       // Handled here too: a nack may arrive while a later message still waits for the socket to drain.
@@ -379,7 +411,7 @@ export class AmqpTransport implements MessageTransport {
       const accepted = publisher.publish(
         this.#topology.exchange,
         envelope.type,
-        Buffer.from(JSON.stringify(envelope)),
+        content,
         {
           persistent: true,
           contentType: 'application/cloudevents+json',

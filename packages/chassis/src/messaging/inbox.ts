@@ -1,6 +1,5 @@
 // The inbox: a consumer records each message it applied, in the same transaction as the effect, so a message
 // delivered twice (at-least-once transports, outbox re-publishes) changes state once.
-import { withTrace } from '../trace-context.ts';
 import { withTransaction, type Pool, type Queryable, type Transaction } from '../db.ts';
 import type { Envelope } from './transport.ts';
 
@@ -32,11 +31,10 @@ export function once(
   consumer: string,
   effect: (tx: Transaction, envelope: Envelope) => Promise<void>,
 ): (envelope: Envelope) => Promise<void> {
-  // The consumer's work continues the trace of the operation that published the event.
-  return (envelope) =>
-    withTrace(envelope.traceparent, async () => {
-      await consumeOnce(db, consumer, envelope, (tx) => effect(tx, envelope));
-    });
+  // No trace of its own: the transport already runs every handler in the publisher's trace.
+  return async (envelope) => {
+    await consumeOnce(db, consumer, envelope, (tx) => effect(tx, envelope));
+  };
 }
 
 /** Forgets inbox entries older than `olderThanMs`: far longer than any redelivery can lag. */

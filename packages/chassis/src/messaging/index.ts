@@ -1,14 +1,17 @@
 // Reliable messaging: envelopes, the transactional outbox and its relay, the inbox, and the two transports.
-export type { Envelope, MessageTransport, Subscription } from './transport.ts';
-export { SUBSCRIPTION_DEFAULTS } from './transport.ts';
+export type { Envelope, HandlerContext, MessageTransport, Subscription } from './transport.ts';
+export { HandlerTimeoutError, SUBSCRIPTION_DEFAULTS, UnpublishableMessageError } from './transport.ts';
 export { createEnvelope, type EnvelopeOptions, type UncheckedEventType } from './envelope.ts';
 export { backoffDelay, type BackoffPolicy } from './backoff.ts';
 export {
   MESSAGING_MIGRATIONS,
   Outbox,
   OutboxRelay,
+  outboxStats,
+  pruneSentOutbox,
   type OutboxAddOptions,
   type OutboxRelayOptions,
+  type OutboxStats,
 } from './outbox.ts';
 export { consumeOnce, once, pruneInbox } from './inbox.ts';
 export {

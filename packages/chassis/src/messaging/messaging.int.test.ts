@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
 import { withTransaction, type Pool } from '../db.ts';
 import { createTestDatabase, type TestDatabase } from '../testing.ts';
+import { createEnvelope } from './envelope.ts';
 import { once } from './inbox.ts';
 import { createMessaging, type Messaging } from './messaging.ts';
 import { eventually, recordingLogger, testPool } from './test-helpers.ts';
+import type { Envelope } from './transport.ts';
 
 describe('createMessaging on the postgres transport', () => {
   const databases: TestDatabase[] = [];
@@ -81,6 +84,86 @@ describe('createMessaging on the postgres transport', () => {
     assert.deepEqual(rows, [{ message_id: event.id }]);
     await orders.check();
     await notifications.check();
+  });
+
+  it('when the bus refuses an event in the outbox (a lone surrogate), then it is parked and the later ones are delivered', async () => {
+    await ordersDb.query('TRUNCATE outbox');
+    const users = createMessaging({
+      transport: 'postgres',
+      busUrl,
+      db: ordersDb,
+      source: 'souk/users',
+      log,
+      relay: { pollIntervalMs: 100 },
+      postgres: { pollIntervalMs: 100 },
+    });
+    const received: Envelope[] = [];
+    const audit = createMessaging({
+      transport: 'postgres',
+      busUrl,
+      source: 'souk/audit',
+      log,
+      postgres: { pollIntervalMs: 100 },
+    });
+    started.push(users, audit);
+    await audit.subscribe({
+      group: 'audit',
+      types: ['test.signed-up'],
+      handle: async (envelope) => void received.push(envelope),
+    });
+    await audit.start();
+    const metrics = new Registry();
+    users.registerMetrics(metrics);
+
+    const [before, poison, after] = await withTransaction(ordersDb, async (tx) => [
+      await users.outbox.add(tx, 'test.signed-up', { name: 'Ann' }),
+      await users.outbox.add(tx, 'test.signed-up', { name: '\ud800' }),
+      await users.outbox.add(tx, 'test.signed-up', { name: 'Bob' }),
+    ]);
+    await users.start();
+
+    await eventually(() => received.length === 2, 'the events around the refused one are delivered');
+    assert.deepEqual(
+      received.map((e) => e.id),
+      [before.id, after.id],
+    );
+    const { rows } = await ordersDb.query(
+      'SELECT last_error FROM outbox WHERE id = $1 AND parked_at IS NOT NULL',
+      [poison.id],
+    );
+    assert.match(rows[0]?.last_error ?? '', /invalid input syntax for type json/);
+    const health = await users.check();
+    assert.match(health?.degraded ?? '', /1 event\(s\) parked/);
+    const text = await metrics.metrics();
+    assert.match(text, /^outbox_parked_events 1$/m);
+    assert.match(text, /^outbox_unsent_events 0$/m);
+    assert.match(text, /^outbox_lag_seconds 0$/m);
+  });
+
+  it("when a group's message is dead-lettered, then the metrics count it for that group", async () => {
+    const failing = createMessaging({
+      transport: 'postgres',
+      busUrl,
+      source: 'souk/failing',
+      log,
+      postgres: { pollIntervalMs: 100 },
+    });
+    started.push(failing);
+    await failing.subscribe({
+      group: 'failing',
+      types: ['test.doomed'],
+      maxAttempts: 1,
+      handle: () => Promise.reject(new Error('cannot handle it')),
+    });
+    await failing.start();
+    const metrics = new Registry();
+    failing.registerMetrics(metrics);
+    await failing.transport.publish([createEnvelope('test.doomed', {}, { source: 'souk/test' })]);
+    await eventually(
+      async () => /^messaging_dead_letters\{group="failing"\} 1$/m.test(await metrics.metrics()),
+      'the dead letter is counted',
+    );
+    assert.equal(await failing.check(), undefined);
   });
 
   it('when the transport lacks its address, then createMessaging refuses to build it', () => {

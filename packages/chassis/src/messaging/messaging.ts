@@ -1,10 +1,18 @@
 // One call wires a service's reliable messaging: the transport its profile uses, the outbox and its relay in
 // the service's database, the inbox tables, and the service's subscriptions.
+import { Gauge, type Registry } from 'prom-client';
 import { migrate, type Pool } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import { AmqpTransport, type AmqpTransportOptions } from './amqp.transport.ts';
 import { pruneInbox } from './inbox.ts';
-import { MESSAGING_MIGRATIONS, Outbox, OutboxRelay, type OutboxRelayOptions } from './outbox.ts';
+import {
+  MESSAGING_MIGRATIONS,
+  Outbox,
+  OutboxRelay,
+  outboxStats,
+  type OutboxRelayOptions,
+  type OutboxStats,
+} from './outbox.ts';
 import { PostgresTransport, type PostgresTransportOptions } from './postgres.transport.ts';
 import type { MessageTransport, Subscription } from './transport.ts';
 
@@ -42,8 +50,16 @@ export interface Messaging {
   subscribe(subscription: Subscription): Promise<void>;
   /** Migrates the messaging tables, connects, starts consuming and relaying. */
   start(): Promise<void>;
-  /** For /health/ready: throws while the broker is unreachable. */
-  check(): Promise<void>;
+  /**
+   * For /health/ready: throws while the broker is unreachable; resolves `{ degraded }` while the relay has
+   * parked events or stalled (the instance stays ready: another one would fare no better).
+   */
+  check(): Promise<{ degraded: string } | undefined>;
+  /**
+   * Adds the messaging gauges to `registry`, read at each scrape: `outbox_lag_seconds`, `outbox_unsent_events`,
+   * `outbox_parked_events` (with a database) and `messaging_dead_letters` per subscribed group.
+   */
+  registerMetrics(registry: Registry): void;
   /** Stops relaying, lets running handlers finish, closes the transport. */
   close(): Promise<void>;
 }
@@ -87,7 +103,19 @@ export function createMessaging(options: MessagingOptions): Messaging {
         inboxPruner.unref();
       }
     },
-    check: () => transport.check(),
+    async check() {
+      await transport.check();
+      const degraded = await relay?.degradation();
+      return degraded === undefined ? undefined : { degraded };
+    },
+    registerMetrics(registry) {
+      registerMessagingMetrics(registry, {
+        outbox: db === undefined ? undefined : cachedFor(1000, () => outboxStats(db)),
+        transport,
+        groups: () => [...new Set(subscriptions.map((subscription) => subscription.group))],
+        log,
+      });
+    },
     async close() {
       clearInterval(inboxPruner);
       await relay?.stop();
@@ -109,4 +137,61 @@ function createTransport(options: MessagingOptions): MessageTransport {
     namespace: options.namespace,
     log: options.log,
   });
+}
+
+function registerMessagingMetrics(
+  registry: Registry,
+  sources: {
+    outbox: (() => Promise<OutboxStats>) | undefined;
+    transport: MessageTransport;
+    groups: () => string[];
+    log: Logger;
+  },
+): void {
+  const { outbox, transport, groups, log } = sources;
+  if (outbox !== undefined) {
+    const gauge = (name: string, help: string, read: (stats: OutboxStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          this.set(read(await outbox()));
+        },
+      });
+    gauge('outbox_lag_seconds', 'Age of the oldest unsent outbox event, in seconds.', (s) => s.lagSeconds);
+    gauge('outbox_unsent_events', 'Outbox events not published yet (parked ones excluded).', (s) => s.unsent);
+    gauge('outbox_parked_events', 'Outbox events the broker refused for good.', (s) => s.parked);
+  }
+  new Gauge({
+    name: 'messaging_dead_letters',
+    help: "Messages in a subscriber group's dead letters.",
+    labelNames: ['group'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      await Promise.all(
+        groups().map(async (group) => {
+          try {
+            this.set({ group }, await transport.deadLetterCount(group));
+          } catch (error) {
+            // Left out of this scrape: the broker is away, which the health check reports.
+            log.debug({ err: error, group }, 'could not count dead letters');
+          }
+        }),
+      );
+    },
+  });
+}
+
+/** One query per scrape however many gauges read it. */
+function cachedFor<T>(ms: number, read: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (last === undefined || Date.now() - last.at > ms) {
+      last = { at: Date.now(), value: read() };
+      last.value.catch(() => (last = undefined));
+    }
+    return last.value;
+  };
 }

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { migrate, withTransaction, type Pool } from '../db.ts';
 import { createTestDatabase, type TestDatabase } from '../testing.ts';
-import { MESSAGING_MIGRATIONS, Outbox, OutboxRelay } from './outbox.ts';
+import { MESSAGING_MIGRATIONS, Outbox, OutboxRelay, outboxStats, pruneSentOutbox } from './outbox.ts';
 import { eventually, recordingLogger, testPool } from './test-helpers.ts';
-import type { Envelope, MessageTransport } from './transport.ts';
+import { UnpublishableMessageError, type Envelope, type MessageTransport } from './transport.ts';
 
 /** A transport that records what it was asked to publish; `fail` and `gate` script its behaviour. */
 class RecordingTransport implements Pick<MessageTransport, 'publish'> {
@@ -133,13 +133,12 @@ describe('outbox and relay', () => {
     const added = await addCommitted(5);
     relay(transport);
     await eventually(async () => (await unpublished()) === 0, 'published after the transport recovered');
-    assert.equal(transport.calls, 4);
     assert.deepEqual(
       transport.published.map((e) => e.id),
       added.map((e) => e.id),
     );
-    const { rows } = await db.query('SELECT DISTINCT attempts, last_error FROM outbox');
-    assert.deepEqual(rows, [{ attempts: 4, last_error: 'broker unavailable' }]);
+    const { rows } = await db.query('SELECT last_error, parked_at FROM outbox ORDER BY position LIMIT 1');
+    assert.deepEqual(rows, [{ last_error: 'broker unavailable', parked_at: null }]);
   });
 
   it('when the publish has not resolved yet, then the rows stay unpublished until it does', async () => {
@@ -154,6 +153,81 @@ describe('outbox and relay', () => {
     gate.resolve();
     await eventually(async () => (await unpublished()) === 0, 'marked once the publish resolved');
     assert.equal(transport.published.length, 3);
+  });
+
+  it('when the relay publishes, then it holds no transaction: another session can lock the rows meanwhile', async () => {
+    const observed: string[] = [];
+    const transport: Pick<MessageTransport, 'publish'> = {
+      async publish(envelopes) {
+        const ids = envelopes.map((e) => e.id);
+        const locked = await withTransaction(db, async (tx) => {
+          const { rows } = await tx.query('SELECT id FROM outbox WHERE id = ANY($1) FOR UPDATE NOWAIT', [
+            ids,
+          ]);
+          return rows.length;
+        }).catch((error: unknown) => (error as Error).message);
+        observed.push(String(locked));
+        const idle = await db.query(
+          `SELECT count(*)::int AS count FROM pg_stat_activity
+            WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
+        );
+        observed.push(`idle in transaction: ${idle.rows[0].count}`);
+      },
+    };
+    await addCommitted(3);
+    const once = new OutboxRelay({ db, transport, log });
+    assert.equal(await once.relayOnce(), 3);
+    assert.deepEqual(observed, ['3', 'idle in transaction: 0']);
+  });
+
+  it('when the transport refuses one event for good, then it is parked with its error and the next ones go out', async () => {
+    const transport = new RecordingTransport();
+    const refusing: Pick<MessageTransport, 'publish'> = {
+      async publish(envelopes) {
+        if (envelopes.some((e) => (e.data as { i: number }).i === 1))
+          throw new UnpublishableMessageError('the bus refused it');
+        await transport.publish(envelopes);
+      },
+    };
+    const added = await addCommitted(4);
+    const once = new OutboxRelay({ db, transport: refusing, log });
+    assert.equal(await once.relayOnce(), 3);
+    assert.deepEqual(
+      transport.published.map((e) => e.id),
+      [added[0]!.id, added[2]!.id, added[3]!.id],
+    );
+    const { rows } = await db.query(
+      'SELECT id, last_error, parked_at IS NOT NULL AS parked FROM outbox WHERE published_at IS NULL',
+    );
+    assert.deepEqual(rows, [{ id: added[1]!.id, last_error: 'the bus refused it', parked: true }]);
+    assert.deepEqual(await outboxStats(db), { unsent: 0, lagSeconds: 0, parked: 1 });
+    assert.match((await once.degradation()) ?? '', /1 event\(s\) parked/);
+    assert.equal(await once.relayOnce(), 0);
+  });
+
+  it('when a publish fails for a reason a retry may fix, then nothing is parked and the relay says it stalls', async () => {
+    const transport = new RecordingTransport();
+    transport.failuresLeft = 1_000;
+    await addCommitted(2);
+    const stalled = new OutboxRelay({ db, transport, log, stalledAfterMs: 0, degradedAfterFailures: 1 });
+    await assert.rejects(stalled.relayOnce(), /broker unavailable/);
+    const stats = await outboxStats(db);
+    assert.equal(stats.unsent, 2);
+    assert.equal(stats.parked, 0);
+    assert.match((await stalled.degradation()) ?? '', /oldest unsent event/);
+  });
+
+  it('when sent rows are pruned, then only those sent before the cut-off go; unsent and parked ones stay', async () => {
+    const [old, recent, unsent, parked] = await addCommitted(4);
+    await db.query(`UPDATE outbox SET published_at = now() - interval '2 hours' WHERE id = $1`, [old!.id]);
+    await db.query(`UPDATE outbox SET published_at = now() WHERE id = $1`, [recent!.id]);
+    await db.query(`UPDATE outbox SET parked_at = now() - interval '2 hours' WHERE id = $1`, [parked!.id]);
+    assert.equal(await pruneSentOutbox(db, new Date(Date.now() - 3_600_000)), 1);
+    const { rows } = await db.query('SELECT id FROM outbox ORDER BY position');
+    assert.deepEqual(
+      rows.map((row) => row.id),
+      [recent!.id, unsent!.id, parked!.id],
+    );
   });
 
   it('when an event commits while the relay idles, then NOTIFY wakes it long before the next poll', async () => {

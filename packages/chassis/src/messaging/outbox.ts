@@ -1,13 +1,14 @@
 // The transactional outbox: an event is stored in the same transaction as the state change it announces, and a
 // relay publishes it afterwards, marking it sent only once the broker confirmed it. At-least-once: a crash
 // between the confirm and the mark publishes the event again, and consumers deduplicate on its id (the inbox).
+import { randomUUID } from 'node:crypto';
 import { currentTrace } from '../trace-context.ts';
 import type { EventEnvelope, EventType, EventTypes } from '@souk/contracts';
-import { withTransaction, type Pool, type Queryable } from '../db.ts';
+import type { Pool, Queryable } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { createEnvelope, type UncheckedEventType } from './envelope.ts';
-import type { Envelope, MessageTransport } from './transport.ts';
+import { UnpublishableMessageError, type Envelope, type MessageTransport } from './transport.ts';
 import { PgListener, Wakeup, sleep } from './wakeups.ts';
 
 /** The chassis' messaging tables (`outbox`, `inbox`), for `migrate(db, MESSAGING_MIGRATIONS)`. */
@@ -75,19 +76,72 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** Backoff between failed publishes; default 100 ms doubling up to 30 s. */
   retry?: BackoffPolicy;
-  /** A publish not confirmed by then counts as failed (the rows stay locked meanwhile); default 15 s. */
+  /** A publish not confirmed by then counts as failed; default 15 s. Claims last twice as long. */
   publishTimeoutMs?: number;
   /** Published rows are deleted once older than this; default one hour. */
   retainPublishedMs?: number;
   pruneIntervalMs?: number;
+  /** The relay reports itself degraded when an unsent event is older than this; default one minute. */
+  stalledAfterMs?: number;
+  /** ... or when this many publishes failed in a row; default 3. */
+  degradedAfterFailures?: number;
 }
 
-type BatchResult = { published: number } | { failed: unknown; size: number };
+/** Where the outbox stands: for the metrics and the health check. */
+export interface OutboxStats {
+  /** Events not published yet, parked ones excluded. */
+  unsent: number;
+  /** Age of the oldest of them in seconds; 0 when there is none. */
+  lagSeconds: number;
+  /** Events the broker refused for good, waiting for a person (see the README). */
+  parked: number;
+}
+
+export async function outboxStats(db: Queryable): Promise<OutboxStats> {
+  const { rows } = await db.query<OutboxStats>(
+    `SELECT count(*) FILTER (WHERE parked_at IS NULL)::int AS unsent,
+            coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE parked_at IS NULL)), 0)::float8
+              AS "lagSeconds",
+            count(*) FILTER (WHERE parked_at IS NOT NULL)::int AS parked
+       FROM outbox WHERE published_at IS NULL`,
+  );
+  return rows[0]!;
+}
+
+/** Deletes published rows older than `olderThan`; never an unsent or a parked one. Resolves with the count. */
+export async function pruneSentOutbox(db: Queryable, olderThan: Date): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    // In slices, so that a large backlog never makes one long transaction.
+    const { rowCount } = await db.query(
+      `DELETE FROM outbox WHERE position IN (
+         SELECT position FROM outbox WHERE published_at IS NOT NULL AND published_at < $1 LIMIT 10000)`,
+      [olderThan],
+    );
+    deleted += rowCount ?? 0;
+    if ((rowCount ?? 0) < 10_000) return deleted;
+  }
+}
+
+interface Claimed {
+  position: number;
+  envelope: Envelope;
+}
+
+interface BatchResult {
+  published: number;
+  parked: number;
+  /** Set when a publish failed in a way a retry may fix; the rest of the batch was released. */
+  failed?: unknown;
+}
 
 /**
- * Publishes the outbox in order. Each batch is claimed with `FOR UPDATE SKIP LOCKED` inside a transaction that
- * stays open until the transport confirmed it, so any number of relays (one per service instance) share the
- * work without publishing a row twice, and a relay that dies mid-batch releases its rows to the others.
+ * Publishes the outbox in order. A batch is claimed in a short transaction (`FOR UPDATE SKIP LOCKED`, then a
+ * lease in `claimed_until`), published outside any transaction, and marked in another short statement, so any
+ * number of relays (one per service instance) share the work and none holds a connection in a transaction
+ * across network I/O. A relay that dies mid-batch leaves its lease to run out; another relay then publishes
+ * those rows again (at-least-once). A batch the transport refuses is retried one event at a time, so that an
+ * event the broker refuses for good is parked and the ones after it still go out.
  */
 export class OutboxRelay {
   readonly #db: Pool;
@@ -99,11 +153,14 @@ export class OutboxRelay {
   readonly #publishTimeoutMs: number;
   readonly #retainPublishedMs: number;
   readonly #pruneIntervalMs: number;
+  readonly #stalledAfterMs: number;
+  readonly #degradedAfterFailures: number;
   readonly #wakeup = new Wakeup();
   readonly #listener: PgListener;
   #stop = new AbortController();
   #running: Promise<void> | undefined;
   #lastPrune = 0;
+  #failures = 0;
 
   constructor(options: OutboxRelayOptions) {
     this.#db = options.db;
@@ -115,6 +172,8 @@ export class OutboxRelay {
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 15_000;
     this.#retainPublishedMs = options.retainPublishedMs ?? 3_600_000;
     this.#pruneIntervalMs = options.pruneIntervalMs ?? 60_000;
+    this.#stalledAfterMs = options.stalledAfterMs ?? 60_000;
+    this.#degradedAfterFailures = options.degradedAfterFailures ?? 3;
     this.#listener = new PgListener({
       pool: this.#db,
       channel: OUTBOX_CHANNEL,
@@ -147,87 +206,187 @@ export class OutboxRelay {
   /** Publishes one batch now; resolves with how many events went out. Throws when publishing failed. */
   async relayOnce(): Promise<number> {
     const result = await this.#relayBatch();
-    if ('failed' in result) throw result.failed;
+    if (result.failed !== undefined)
+      throw result.failed instanceof Error
+        ? result.failed
+        : new Error('publishing the outbox failed', { cause: result.failed });
     return result.published;
   }
 
+  /**
+   * Why the relay needs a person's attention, or undefined when it does not: parked events, an unsent event
+   * older than `stalledAfterMs`, or `degradedAfterFailures` failed publishes in a row.
+   */
+  async degradation(): Promise<string | undefined> {
+    const stats = await outboxStats(this.#db);
+    const reasons: string[] = [];
+    if (stats.parked > 0) reasons.push(`${stats.parked} event(s) parked`);
+    if (stats.lagSeconds * 1000 > this.#stalledAfterMs)
+      reasons.push(`the oldest unsent event is ${Math.round(stats.lagSeconds)} s old`);
+    if (this.#failures >= this.#degradedAfterFailures)
+      reasons.push(`${this.#failures} failed publishes in a row`);
+    return reasons.length === 0 ? undefined : reasons.join('; ');
+  }
+
   async #run(): Promise<void> {
-    let failures = 0;
     while (!this.#stop.signal.aborted) {
       let result: BatchResult;
       try {
         result = await this.#relayBatch();
       } catch (error) {
-        result = { failed: error, size: 0 };
+        result = { published: 0, parked: 0, failed: error };
       }
-      if ('failed' in result) {
-        failures += 1;
-        const retryInMs = backoffDelay(failures, this.#retry);
+      if (result.failed !== undefined) {
+        this.#failures += 1;
+        const retryInMs = backoffDelay(this.#failures, this.#retry);
         this.#log.warn(
-          { err: result.failed, failures, events: result.size, retryInMs },
+          { err: result.failed, failures: this.#failures, retryInMs },
           'publishing the outbox failed; retrying',
         );
         await sleep(retryInMs, this.#stop.signal);
         continue;
       }
-      if (failures > 0) this.#log.info({ failures }, 'publishing the outbox again');
-      failures = 0;
-      if (result.published === this.#batchSize) continue;
+      if (this.#failures > 0) this.#log.info({ failures: this.#failures }, 'publishing the outbox again');
+      this.#failures = 0;
+      if (result.published + result.parked === this.#batchSize) continue;
       await this.#pruneWhenDue();
       await this.#wakeup.wait(this.#pollIntervalMs);
     }
   }
 
-  /** Claims, publishes and marks one batch. A failed publish is recorded on its rows and their locks let go. */
+  /** Claims, publishes and marks one batch; if the batch is refused, its events one by one. */
   async #relayBatch(): Promise<BatchResult> {
-    return withTransaction(this.#db, async (tx) => {
-      const { rows } = await tx.query<{ position: number; envelope: Envelope }>(
-        `SELECT position, envelope FROM outbox
-          WHERE published_at IS NULL
-          ORDER BY position
-          LIMIT $1
-          FOR UPDATE SKIP LOCKED`,
-        [this.#batchSize],
-      );
-      if (rows.length === 0) return { published: 0 };
-      const positions = rows.map((row) => row.position);
+    const claim = randomUUID();
+    const rows = await this.#claim(claim);
+    if (rows.length === 0) return { published: 0, parked: 0 };
+    if (rows.length > 1) {
       try {
-        await withTimeout(
-          this.#transport.publish(rows.map((row) => row.envelope)),
-          this.#publishTimeoutMs,
-          'the broker did not confirm the outbox batch in time',
-        );
+        await this.#publish(rows);
+        await this.#markPublished(rows);
+        return { published: rows.length, parked: 0 };
       } catch (error) {
-        await tx.query(
-          'UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE position = ANY($1)',
-          [positions, error instanceof Error ? error.message : String(error)],
+        this.#log.debug(
+          { err: error, events: rows.length },
+          'the batch failed; publishing its events one by one',
         );
-        return { failed: error, size: rows.length };
       }
-      await tx.query(
-        'UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE position = ANY($1)',
-        [positions],
-      );
-      return { published: rows.length };
-    });
+    }
+    return this.#publishEach(rows, claim);
+  }
+
+  /**
+   * In order, one event per publish: an event the broker refuses for good is parked and the next one tried; at
+   * the first failure a retry may fix (the broker is away), the rest of the batch is released for later.
+   */
+  async #publishEach(rows: Claimed[], claim: string): Promise<BatchResult> {
+    let published = 0;
+    let parked = 0;
+    for (const [index, row] of rows.entries()) {
+      // The claim covered one publish of the batch; each event alone may take as long.
+      if (index > 0) await this.#renewClaim(rows.slice(index), claim);
+      try {
+        await this.#publish([row]);
+      } catch (error) {
+        if (error instanceof UnpublishableMessageError) {
+          await this.#park(row, error);
+          parked += 1;
+          continue;
+        }
+        await this.#release(rows.slice(index), claim, error);
+        return { published, parked, failed: error };
+      }
+      await this.#markPublished([row]);
+      published += 1;
+    }
+    return { published, parked };
+  }
+
+  /** One short transaction: the first unsent, unparked, unclaimed rows, leased to `claim`. */
+  async #claim(claim: string): Promise<Claimed[]> {
+    const { rows } = await this.#db.query<Claimed>(
+      `UPDATE outbox o
+          SET claimed_by = $2, claimed_until = now() + $3 * interval '1 millisecond'
+         FROM (SELECT position FROM outbox
+                WHERE published_at IS NULL AND parked_at IS NULL
+                  AND (claimed_until IS NULL OR claimed_until < now())
+                ORDER BY position
+                LIMIT $1
+                FOR UPDATE SKIP LOCKED) next
+        WHERE o.position = next.position
+       RETURNING o.position, o.envelope`,
+      [this.#batchSize, claim, this.#claimMs],
+    );
+    return rows.sort((a, b) => a.position - b.position);
+  }
+
+  get #claimMs(): number {
+    return 2 * this.#publishTimeoutMs;
+  }
+
+  async #renewClaim(rows: Claimed[], claim: string): Promise<void> {
+    await this.#db.query(
+      `UPDATE outbox SET claimed_until = now() + $3 * interval '1 millisecond'
+        WHERE position = ANY($1) AND claimed_by = $2`,
+      [rows.map((row) => row.position), claim, this.#claimMs],
+    );
+  }
+
+  async #publish(rows: Claimed[]): Promise<void> {
+    await withTimeout(
+      this.#transport.publish(rows.map((row) => row.envelope)),
+      this.#publishTimeoutMs,
+      'the broker did not confirm the outbox batch in time',
+    );
+  }
+
+  async #markPublished(rows: Claimed[]): Promise<void> {
+    await this.#db.query(
+      `UPDATE outbox SET published_at = now(), attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL
+        WHERE position = ANY($1)`,
+      [rows.map((row) => row.position)],
+    );
+  }
+
+  /** Records the error on the event that failed and lets the rest of the claim go, unless it was lost. */
+  async #release(rows: Claimed[], claim: string, error: unknown): Promise<void> {
+    await this.#db.query(
+      `UPDATE outbox
+          SET claimed_by = NULL, claimed_until = NULL,
+              attempts = attempts + CASE WHEN position = $3 THEN 1 ELSE 0 END,
+              last_error = CASE WHEN position = $3 THEN $4 ELSE last_error END
+        WHERE position = ANY($1) AND claimed_by = $2`,
+      [rows.map((row) => row.position), claim, rows[0]!.position, describe(error)],
+    );
+  }
+
+  async #park(row: Claimed, error: UnpublishableMessageError): Promise<void> {
+    await this.#db.query(
+      `UPDATE outbox
+          SET parked_at = now(), last_error = $2, attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL
+        WHERE position = $1 AND published_at IS NULL`,
+      [row.position, describe(error)],
+    );
+    this.#log.error(
+      { err: error, eventId: row.envelope.id, type: row.envelope.type },
+      'the broker refused an event for good; parked it and went on',
+    );
   }
 
   async #pruneWhenDue(): Promise<void> {
     if (Date.now() - this.#lastPrune < this.#pruneIntervalMs) return;
     this.#lastPrune = Date.now();
     try {
-      const { rowCount } = await this.#db.query(
-        `DELETE FROM outbox WHERE position IN (
-           SELECT position FROM outbox
-            WHERE published_at IS NOT NULL AND published_at < now() - $1 * interval '1 millisecond'
-            LIMIT 10000)`,
-        [this.#retainPublishedMs],
-      );
-      if (rowCount) this.#log.debug({ deleted: rowCount }, 'pruned published outbox rows');
+      const deleted = await pruneSentOutbox(this.#db, new Date(Date.now() - this.#retainPublishedMs));
+      if (deleted > 0) this.#log.debug({ deleted }, 'pruned published outbox rows');
     } catch (error) {
       this.#log.warn({ err: error }, 'pruning the outbox failed');
     }
   }
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.slice(0, 2000);
 }
 
 async function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {

@@ -9,8 +9,9 @@ import {
   redriveDeadLetters,
   type PostgresTransportOptions,
 } from './postgres.transport.ts';
+import { currentTrace } from '../trace-context.ts';
 import { eventually, recordingLogger, testPool } from './test-helpers.ts';
-import type { Envelope } from './transport.ts';
+import { UnpublishableMessageError, type Envelope } from './transport.ts';
 
 describe('PostgresTransport', () => {
   let database: TestDatabase;
@@ -147,6 +148,60 @@ describe('PostgresTransport', () => {
     assert.equal(await redriveDeadLetters(inspect, 'poison'), 1);
     await eventually(async () => (await pendingDeliveries('poison')) === 0, 'redriven and handled');
     assert.equal(attempts, 4);
+  });
+
+  it('when a handler hangs past its timeout, then its signal aborts and the message is retried, then dead-lettered', async () => {
+    const bus = transport();
+    const aborted: unknown[] = [];
+    await bus.subscribe({
+      group: 'hung',
+      types: ['test.happened'],
+      maxAttempts: 2,
+      timeoutMs: 100,
+      // Hangs for good, whatever its signal says: only the transport's deadline frees the message.
+      handle: (_envelope, context) => {
+        context?.signal.addEventListener('abort', () => aborted.push(context.signal.reason));
+        return new Promise<void>(() => {});
+      },
+    });
+    const [sent] = events(1);
+    await bus.publish([sent!]);
+    await eventually(async () => (await listDeadLetters(inspect, 'hung')).length === 1, 'dead-lettered');
+    const [dead] = await listDeadLetters(inspect, 'hung');
+    assert.equal(dead!.attempts, 2);
+    assert.match(dead!.lastError ?? '', /HandlerTimeoutError: the handler ran past its 100 ms/);
+    assert.equal(aborted.length, 2);
+  });
+
+  it("when a message carries a traceparent, then its handler runs in the publisher's trace", async () => {
+    const bus = transport();
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const seen: Array<string | undefined> = [];
+    await bus.subscribe({
+      group: 'traced',
+      types: ['test.happened'],
+      handle: async () => void seen.push(currentTrace()?.traceId),
+    });
+    const traced = createEnvelope(
+      'test.happened',
+      {},
+      { source: 'souk/test', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    );
+    await bus.publish([traced]);
+    await eventually(() => seen.length === 1, 'handled');
+    assert.deepEqual(seen, [traceId]);
+  });
+
+  it('when the bus refuses a message (a lone surrogate), then publish rejects as unpublishable', async () => {
+    const bus = transport();
+    await bus.subscribe({ group: 'surrogates', types: ['test.happened'], handle: async () => {} });
+    const refused = createEnvelope('test.happened', { name: '\ud800' }, { source: 'souk/test' });
+    await assert.rejects(bus.publish([refused]), (error) => {
+      assert.ok(error instanceof UnpublishableMessageError);
+      assert.match(error.message, /invalid input syntax for type json/);
+      return true;
+    });
+    assert.equal(await bus.deadLetterCount('surrogates'), 0);
   });
 
   it('when a consumer dies mid-message, then the message is redelivered after the visibility timeout', async () => {

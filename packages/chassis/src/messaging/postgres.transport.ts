@@ -7,6 +7,9 @@ import type { Logger } from '../logger.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import {
   resolveSubscription,
+  runHandler,
+  serialise,
+  UnpublishableMessageError,
   type Envelope,
   type MessageTransport,
   type ResolvedSubscription,
@@ -159,6 +162,21 @@ export class PostgresTransport implements MessageTransport {
   async publish(envelopes: readonly Envelope[]): Promise<void> {
     if (envelopes.length === 0) return;
     await this.start();
+    const batch = serialise(envelopes);
+    try {
+      await this.#insert(batch);
+    } catch (error) {
+      // A data exception (class 22: invalid JSON text, a lone surrogate, a value out of range) is the
+      // messages' fault and will recur on every retry; anything else (connection, lock, server) may pass.
+      if (/^22/.test(String((error as { code?: unknown }).code)))
+        throw new UnpublishableMessageError(`the bus refused the messages: ${describe(error)}`, {
+          cause: error,
+        });
+      throw error;
+    }
+  }
+
+  async #insert(batch: string): Promise<void> {
     await this.#pool.query(
       `WITH messages AS (
          INSERT INTO bus_messages (id, type, envelope)
@@ -171,7 +189,7 @@ export class PostgresTransport implements MessageTransport {
          SELECT s.group_name, m.position FROM messages m JOIN bus_subscriptions s ON s.type = m.type
          RETURNING group_name)
        SELECT pg_notify($2, g.group_name) FROM (SELECT DISTINCT group_name FROM deliveries) g`,
-      [JSON.stringify(envelopes), BUS_CHANNEL],
+      [batch, BUS_CHANNEL],
     );
   }
 
@@ -202,6 +220,15 @@ export class PostgresTransport implements MessageTransport {
     await this.#ready?.catch(() => {});
     await this.#listener.stop();
     if (this.#ownsPool) await this.#pool.end();
+  }
+
+  async deadLetterCount(group: string): Promise<number> {
+    await this.start();
+    const { rows } = await this.#pool.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM bus_deliveries WHERE group_name = $1 AND status = 'dead'`,
+      [group],
+    );
+    return rows[0]?.count ?? 0;
   }
 
   /** The group's dead letters, oldest first. */
@@ -337,7 +364,7 @@ class GroupConsumer {
       return;
     }
     try {
-      await this.#subscription.handle(delivery.envelope);
+      await runHandler(this.#subscription, delivery.envelope);
     } catch (error) {
       const dead = delivery.attempts >= maxAttempts;
       const retryInMs = dead ? 0 : backoffDelay(delivery.attempts, this.#settings.retry);

@@ -20,6 +20,8 @@ export interface EmailJob {
   text: string;
   sent: boolean;
   failures: number;
+  /** Another sender claimed the email and its claim has not run out. */
+  claimed: boolean;
 }
 
 export interface RetryPolicy {
@@ -35,12 +37,18 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Locks the notification for one sender and reads what it must send and what was tried already. Undefined
-   * when there is no such notification or another sender holds it. Call inside a transaction.
+   * Locks the notification for one sender and reads what it must send, what was tried already and whether
+   * someone claimed it. Undefined when there is no such notification or another transaction holds it. Call
+   * inside a short transaction, and claim the email there (`claimEmail`) before sending it outside.
    */
   async lockEmail(tx: Queryable, notificationId: string): Promise<EmailJob | undefined> {
-    const locked = await tx.query<{ subject: string; message: string; email: string | null }>(
-      `SELECT n.subject, n.message, r.email
+    const locked = await tx.query<{
+      subject: string;
+      message: string;
+      email: string | null;
+      claimed: boolean;
+    }>(
+      `SELECT n.subject, n.message, r.email, coalesce(n.email_claimed_until > now(), false) AS claimed
        FROM notifications n LEFT JOIN recipients r ON r.user_id = n.user_id
        WHERE n.id = $1 FOR UPDATE OF n SKIP LOCKED`,
       [notificationId],
@@ -62,13 +70,29 @@ export class DeliveriesRepository {
       text: row.message,
       sent,
       failures,
+      claimed: row.claimed,
     };
   }
 
-  async log(tx: Queryable, delivery: Delivery): Promise<void> {
+  /** Keeps other senders off the notification's email for `claimMs`; call after `lockEmail`, in its transaction. */
+  async claimEmail(tx: Queryable, notificationId: string, claimMs: number): Promise<void> {
     await tx.query(
-      `INSERT INTO deliveries (notification_id, channel, status, recipient, error, at)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
+      `UPDATE notifications SET email_claimed_until = now() + $2 * interval '1 millisecond' WHERE id = $1`,
+      [notificationId, claimMs],
+    );
+  }
+
+  /**
+   * Logs the attempt and lets the claim go, in one statement. A second success (a sender whose claim ran out
+   * while it was still sending) is not logged twice.
+   */
+  async log(db: Queryable, delivery: Delivery): Promise<void> {
+    await db.query(
+      `WITH logged AS (
+         INSERT INTO deliveries (notification_id, channel, status, recipient, error, at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (notification_id, channel) WHERE status = 'sent' DO NOTHING)
+       UPDATE notifications SET email_claimed_until = NULL WHERE id = $1`,
       [
         delivery.notificationId,
         delivery.channel,

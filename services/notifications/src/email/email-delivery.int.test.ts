@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { withTransaction } from '@souk/chassis';
 import { MemoryConfigSource } from '@souk/chassis/testing';
 import type { OutgoingEmail } from './mailer.ts';
 import { eventsFor } from '../testing/events.ts';
@@ -181,6 +182,7 @@ describe('email delivery', () => {
   describe('when a mailer is given instead of an SMTP server', () => {
     let fixture: NotificationsFixture;
     const sent: Array<OutgoingEmail & { committed: boolean }> = [];
+    const whileSending: string[] = [];
 
     before(async () => {
       fixture = await startNotifications('email_mailer', {
@@ -192,6 +194,16 @@ describe('email delivery', () => {
               [email.to],
             );
             sent.push({ ...email, committed: rowCount === 1 });
+            // Another session can lock the notification meanwhile: no sender holds a transaction over the SMTP I/O.
+            const locked = await withTransaction(fixture.service.db, async (tx) => {
+              const { rows } = await tx.query(
+                `SELECT n.id FROM notifications n JOIN recipients r USING (user_id)
+                  WHERE r.email = $1 FOR UPDATE OF n NOWAIT`,
+                [email.to],
+              );
+              return `locked ${rows.length}`;
+            }).catch((error: unknown) => (error as Error).message);
+            whileSending.push(locked);
           },
           close() {},
         },
@@ -215,6 +227,14 @@ describe('email delivery', () => {
           committed: true,
         },
       ]);
+    });
+
+    it('then no transaction stays open while the mail server is talked to', async () => {
+      whileSending.length = 0;
+      const registered = eventsFor(newUserId())['user.registered'];
+      await fixture.handle(registered);
+      await fixture.notifications.email.settled();
+      assert.deepEqual(whileSending, ['locked 1']);
     });
   });
 });

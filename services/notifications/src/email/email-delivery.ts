@@ -1,9 +1,11 @@
 // Email for each notification, outside the transaction that recorded it: tried right after the commit, retried
-// with backoff a bounded number of times, and swept for anything a restart interrupted. A row lock per
-// notification and the delivery log make sure one notification is sent at most once.
+// with backoff a bounded number of times, and swept for anything a restart interrupted. At-least-once: a sender
+// claims the email in a short transaction, talks to the SMTP server outside any transaction, then logs the
+// result; one that dies between the server's acceptance and the log leaves its claim to run out, and the email
+// is sent again. The claim keeps concurrent senders apart; the delivery log records one success at most.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTransaction, type Logger, type Pool } from '@souk/chassis';
-import type { DeliveriesRepository } from '../data/deliveries.repository.ts';
+import type { DeliveriesRepository, EmailJob } from '../data/deliveries.repository.ts';
 import type { Mailer } from './mailer.ts';
 
 export interface EmailPolicy {
@@ -43,6 +45,8 @@ export interface EmailDeliveryOptions {
 /** Notifications older than this are no longer worth an email. */
 const SWEEP_WINDOW_MS = 24 * 60 * 60 * 1000;
 const SWEEP_BATCH = 50;
+/** How long a sender's claim keeps others off an email: well beyond the mailer's timeouts (10 s each). */
+const CLAIM_MS = 120_000;
 const MAX_ERROR_LENGTH = 1000;
 
 const errorText = (error: unknown): string =>
@@ -64,23 +68,30 @@ export class EmailDelivery {
     const mailer = this.#options.mailer();
     if (mailer === undefined) return { status: 'no-mailer', failures: 0 };
     const { maxAttempts } = this.#options.policy();
-    return withTransaction(db, async (tx): Promise<AttemptResult> => {
-      const job = await deliveries.lockEmail(tx, notificationId);
-      if (job === undefined) return { status: 'unavailable', failures: 0 };
-      const { to, failures } = job;
-      if (job.sent) return { status: 'already-sent', failures };
-      if (to === undefined) return { status: 'no-recipient', failures };
-      if (failures >= maxAttempts) return { status: 'gave-up', failures };
-      const entry = { notificationId, channel: 'email', recipient: to } as const;
-      try {
-        await mailer.send({ to, subject: job.subject, text: job.text });
-      } catch (error) {
-        await deliveries.log(tx, { ...entry, status: 'failed', error: errorText(error), at: clock() });
-        return { status: 'failed', failures: failures + 1 };
-      }
-      await deliveries.log(tx, { ...entry, status: 'sent', at: clock() });
-      return { status: 'sent', failures };
-    });
+    const claimed = await withTransaction(
+      db,
+      async (tx): Promise<AttemptResult | (EmailJob & { to: string })> => {
+        const job = await deliveries.lockEmail(tx, notificationId);
+        if (job === undefined || job.claimed) return { status: 'unavailable', failures: 0 };
+        const { failures } = job;
+        if (job.sent) return { status: 'already-sent', failures };
+        if (job.to === undefined) return { status: 'no-recipient', failures };
+        if (failures >= maxAttempts) return { status: 'gave-up', failures };
+        await deliveries.claimEmail(tx, notificationId, CLAIM_MS);
+        return { ...job, to: job.to };
+      },
+    );
+    if ('status' in claimed) return claimed;
+    const { to, failures } = claimed;
+    const entry = { notificationId, channel: 'email', recipient: to } as const;
+    try {
+      await mailer.send({ to, subject: claimed.subject, text: claimed.text });
+    } catch (error) {
+      await deliveries.log(db, { ...entry, status: 'failed', error: errorText(error), at: clock() });
+      return { status: 'failed', failures: failures + 1 };
+    }
+    await deliveries.log(db, { ...entry, status: 'sent', at: clock() });
+    return { status: 'sent', failures };
   }
 
   /** Call once the notification's transaction committed: emails it in the background, retrying with backoff. */

@@ -2,7 +2,7 @@
 // publishes, duplicates included, become one notification each and one email each.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PostgresTransport } from '@souk/chassis';
+import { currentTrace, PostgresTransport } from '@souk/chassis';
 import { createTestDatabase, type TestDatabase } from '@souk/chassis/testing';
 import { eventsFor } from '../testing/events.ts';
 import {
@@ -67,5 +67,45 @@ describe('notify-user subscription on the PostgreSQL transport', () => {
     assert.equal(smtp.received.filter((email) => email.to.includes(address)).length, 3);
     const listed = await fixture.list(userId);
     assert.equal(listed.json().items.length, 3);
+  });
+});
+
+describe('notify-user subscription and the trace', () => {
+  let bus: TestDatabase;
+  let fixture: NotificationsFixture;
+  let producer: PostgresTransport;
+  const traces: Array<string | undefined> = [];
+
+  before(async () => {
+    bus = await createTestDatabase('notify_trace_bus');
+    fixture = await startNotifications('notify_trace', {
+      env: { SOUK__MESSAGING__BUS_URL: bus.url },
+      mailer: {
+        async send() {
+          traces.push(currentTrace()?.traceId);
+        },
+        close() {},
+      },
+    });
+    for (const subscription of fixture.notifications.subscriptions) fixture.service.subscribe(subscription);
+    await fixture.service.start();
+    producer = new PostgresTransport({ url: bus.url, log: fixture.service.log });
+  });
+
+  after(async () => {
+    await producer.close();
+    await fixture.close();
+    await bus.drop();
+  });
+
+  it("when an event carries the publisher's traceparent, then the work it causes runs in that trace", async () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const registered = {
+      ...eventsFor(newUserId())['user.registered'],
+      traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+    };
+    await producer.publish([registered]);
+    await eventually(async () => traces.length === 1);
+    assert.deepEqual(traces, [traceId]);
   });
 });
