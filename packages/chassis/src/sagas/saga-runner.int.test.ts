@@ -50,7 +50,14 @@ describe('saga runner', () => {
   });
 
   const runner = () => {
-    const created = new SagaRunner({ db, log, retryBaseMs: 1, scanIntervalMs: 50, leaseMs: 1000 });
+    const created = new SagaRunner({
+      db,
+      log,
+      retryBaseMs: 1,
+      scanIntervalMs: 50,
+      leaseMs: 1000,
+      defaultStepTimeoutMs: 800,
+    });
     created.register(trip());
     return created;
   };
