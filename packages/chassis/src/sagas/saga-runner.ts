@@ -268,7 +268,7 @@ export class SagaRunner {
     const fence = this.#fence(saga);
     const work = direction === 'forward' ? step.run.bind(step) : step.compensate!.bind(step);
     const before = await this.#store.attemptsSoFar(saga.id, index, direction);
-    let lastError = before.error ?? 'the runner driving it stopped before it ended';
+    let lastError = before.error ?? 'its last attempt was cut short';
     for (let attempt = before.attempts + 1; attempt <= budget; attempt++) {
       if (signal.aborted) return this.#interrupted(signal);
       await this.#store.startAttempt(fence, index, step.name, direction, attempt);
