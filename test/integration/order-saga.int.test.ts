@@ -15,6 +15,7 @@ describe('the order saga with real participants', () => {
   let inventory: Built<typeof buildInventory>;
   let payments: Built<typeof buildPayments>;
   let orders: Built<typeof buildOrders>;
+  let ordersEnv: NodeJS.ProcessEnv;
   const exp = () => Math.floor(Date.now() / 1000) + 600;
   const userId = randomUUID();
   const as = (sub: string, role: 'customer' | 'admin' = 'customer') => ({
@@ -33,16 +34,15 @@ describe('the order saga with real participants', () => {
       env: { ...testEnvironment(await database('saga_payments')), SOUK__PROCESSOR__TIMEOUT_MS: '300' },
     });
     const [inventoryUrl, paymentsUrl] = [await inventory.start(), await payments.start()];
-    orders = await buildOrders({
-      env: {
-        ...testEnvironment(await database('saga_orders')),
-        SOUK__REGISTRY: JSON.stringify({ inventory: inventoryUrl, payments: paymentsUrl }),
-        SOUK__SAGA__STEP_ATTEMPTS: '2',
-        SOUK__SAGA__RETRY_BASE_MS: '10',
-        SOUK__SAGA__CHARGE_TIMEOUT_MS: '2000',
-        SOUK__IDEMPOTENCY__LEASE_MS: '1000',
-      },
-    });
+    ordersEnv = {
+      ...testEnvironment(await database('saga_orders')),
+      SOUK__REGISTRY: JSON.stringify({ inventory: inventoryUrl, payments: paymentsUrl }),
+      SOUK__SAGA__STEP_ATTEMPTS: '2',
+      SOUK__SAGA__RETRY_BASE_MS: '10',
+      SOUK__SAGA__CHARGE_TIMEOUT_MS: '2000',
+      SOUK__IDEMPOTENCY__LEASE_MS: '1000',
+    };
+    orders = await buildOrders({ env: ordersEnv });
     await orders.start();
   });
 
@@ -199,7 +199,10 @@ describe('the order saga with real participants', () => {
         .statusCode,
       404,
     );
-    assert.ok((await paymentsOf(order.id)).every((p) => p.status !== 'SUCCEEDED'));
+    assert.deepEqual(
+      (await paymentsOf(order.id)).map((p) => p.status),
+      ['FAILED'],
+    );
   });
 
   it('when there is not enough stock, then CANCELLED and nobody is charged', async () => {
@@ -222,8 +225,36 @@ describe('the order saga with real participants', () => {
         .id,
     );
     assert.equal(order.status, 'CANCELLED');
+    assert.match(order.reason, /charge-payment failed after 2 attempts/);
     assert.equal(await available(productId), 3);
-    assert.ok((await paymentsOf(order.id)).every((p) => p.status !== 'SUCCEEDED'));
+    // Both attempts asked under one key: one payment, never settled, so not listed to the customer.
+    assert.deepEqual(await paymentsOf(order.id), []);
+    const { rows } = await payments.db.query<{ status: string }>(
+      'SELECT status FROM payments WHERE order_id = $1',
+      [order.id],
+    );
+    assert.deepEqual(rows, [{ status: 'PENDING' }]);
+  });
+
+  it('when an orders instance stops mid-saga, then another instance takes the saga over and the order is CONFIRMED, charged once', async () => {
+    const leaving = await buildOrders({ env: ordersEnv });
+    await leaving.start();
+    const productId = await createProduct(3);
+    const response = await leaving.app.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: { ...as(userId), 'idempotency-key': randomUUID() },
+      payload: { items: [{ productId, quantity: 1 }], payment: { card: TEST_CARDS.approves } },
+    });
+    assert.equal(response.statusCode, 202, response.body);
+    await leaving.stop();
+    const order = await settled(response.json().id);
+    assert.equal(order.status, 'CONFIRMED', order.reason);
+    assert.equal(await available(productId), 2);
+    assert.deepEqual(
+      (await paymentsOf(order.id)).map((p) => [p.status, p.amount.amount]),
+      [['SUCCEEDED', 1250]],
+    );
   });
 
   it('when a confirmed order is cancelled, then it is refunded and restocked; cancelling again is 409', async () => {

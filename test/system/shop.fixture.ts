@@ -63,10 +63,15 @@ export async function startTestShop(
       SOUK_ADMIN_PASSWORD: ADMIN.password,
       SOUK__LOG__LEVEL: 'warn',
     },
-    // A crashed runner's sagas are taken over after this lease; short, so the crash tests wait less. The suites
-    // register users from one IP within a minute, more than the default registration limit allows.
+    // A crashed runner's sagas are taken over after this lease; short, so the crash tests wait less. A lease
+    // must outlast every step's timeout (renewals keep a slow saga's lease), so those are shortened with it.
     serviceEnv: {
-      orders: { SOUK__SAGA__LEASE_MS: '3000' },
+      orders: {
+        SOUK__SAGA__LEASE_MS: '3000',
+        SOUK__SAGA__STEP_TIMEOUT_MS: '2000',
+        SOUK__SAGA__CHARGE_TIMEOUT_MS: '2500',
+      },
+      // The suites register users from one IP within a minute, more than the default registration limit allows.
       gateway: { SOUK__RATE_LIMIT__REGISTER_MAX: '50' },
     },
     say: (line) => logs.push(line),

@@ -21,7 +21,12 @@ const settings = {
       chargeTimeoutMs: Type.Integer({ minimum: 100, default: 12_000 }),
       stepAttempts: Type.Integer({ minimum: 1, default: 8 }),
       retryBaseMs: Type.Integer({ minimum: 1, default: 100 }),
-      leaseMs: Type.Integer({ minimum: 1000, default: 10_000 }),
+      leaseMs: Type.Integer({
+        minimum: 1000,
+        default: 30_000,
+        description:
+          'How long a saga stays with its runner unrenewed; longer than stepTimeoutMs and chargeTimeoutMs.',
+      }),
       scanIntervalMs: Type.Integer({ minimum: 50, default: 1000 }),
     },
     { default: {} },

@@ -6,4 +6,5 @@ export {
   type SagaStatus,
   type StepContext,
 } from './saga.ts';
-export { SagaRunner, readSagaSteps, type SagaRunnerOptions, type SagaStepRecord } from './saga-runner.ts';
+export { SagaRunner, type SagaRunnerOptions } from './saga-runner.ts';
+export { pruneFinishedSagas, readSagaSteps, type SagaStepRecord } from './store.ts';

@@ -25,7 +25,10 @@ export interface SagaStep<S> {
    * or may not have happened): it is retried until it succeeds.
    */
   compensate?(context: StepContext<S>): Promise<void>;
-  /** Attempts of `run` before the step counts as failed (in doubt). */
+  /**
+   * Attempts of `run`, by every runner that drove the saga (a crash loop counts too), before the step counts as
+   * failed in doubt and is compensated. An attempt cut short by a stop counts, but is not a failure.
+   */
   attempts?: number;
   timeoutMs?: number;
 }
@@ -37,9 +40,9 @@ export interface SagaDefinition<S> {
   abortReason?(state: S): string | undefined;
   /** State that must not outlive the saga (a card number): erased in the transaction that ends it. */
   transientState?: readonly (keyof S & string)[];
-  /** Runs in the transaction that marks the saga COMPLETED. */
+  /** Runs in the transaction that marks the saga COMPLETED, with the state its transient part erased. */
   onCompleted(tx: Transaction, sagaId: string, state: S): Promise<void>;
-  /** Runs in the transaction that marks the saga COMPENSATED, after every compensation succeeded. */
+  /** Runs in the transaction that marks the saga COMPENSATED, after every compensation succeeded; same state. */
   onCompensated(tx: Transaction, sagaId: string, state: S, reason: string): Promise<void>;
 }
 
