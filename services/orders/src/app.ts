@@ -28,6 +28,12 @@ const settings = {
           'How long a saga stays with its runner unrenewed; longer than stepTimeoutMs and chargeTimeoutMs.',
       }),
       scanIntervalMs: Type.Integer({ minimum: 50, default: 1000 }),
+      participantPatienceMs: Type.Integer({
+        minimum: 0,
+        default: 60_000,
+        description:
+          'How long a step waits for a participant that is down, restarting or still busy with the same key before those failures count as attempts.',
+      }),
     },
     { default: {} },
   ),
@@ -67,6 +73,7 @@ export async function buildOrders(
     retryBaseMs: saga.retryBaseMs,
     defaultStepTimeoutMs: saga.stepTimeoutMs,
     defaultStepAttempts: saga.stepAttempts,
+    unreachedPatienceMs: saga.participantPatienceMs,
   });
   const publish: PublishEvent = async (tx, type, data, subject) => {
     await service.outbox.add(tx, type, data, { subject });

@@ -1,4 +1,5 @@
 export {
+  StepInProgress,
   StepRejected,
   SAGA_MIGRATIONS,
   type SagaDefinition,

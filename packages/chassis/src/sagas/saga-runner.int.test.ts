@@ -5,8 +5,15 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
 import { createPool, migrate, type Pool } from '../db.ts';
+import { UpstreamUnavailableError } from '../resilience.ts';
 import { createTestDatabase, type TestDatabase } from '../testing.ts';
-import { StepRejected, SAGA_MIGRATIONS, type SagaDefinition, type StepContext } from './saga.ts';
+import {
+  StepInProgress,
+  StepRejected,
+  SAGA_MIGRATIONS,
+  type SagaDefinition,
+  type StepContext,
+} from './saga.ts';
 import { SagaRunner, type SagaRunnerOptions } from './saga-runner.ts';
 import { pruneFinishedSagas } from './store.ts';
 
@@ -185,6 +192,74 @@ describe('saga runner', () => {
     await r.run(id);
     assert.deepEqual(journal, ['book flight flight', 'book hotel', 'rent car']);
     assert.equal(await outcome(id), 'completed: hotel booked');
+  });
+
+  describe('when a participant is unavailable or still busy with the same key', () => {
+    /** A saga whose one step fails `failures` times with `failure`, then succeeds; it has 2 attempts. */
+    const flaky = (failures: number, failure: () => Error): SagaDefinition<TripState> => {
+      let calls = 0;
+      return {
+        type: 'flaky',
+        steps: [
+          {
+            name: 'charge',
+            attempts: 2,
+            run: async () => {
+              calls += 1;
+              if (calls <= failures) throw failure();
+            },
+          },
+        ],
+        onCompleted: async (tx, id) => {
+          await tx.query(`INSERT INTO trip_outcomes VALUES ($1, 'completed')`, [id]);
+        },
+        onCompensated: async (tx, id, _state, reason) => {
+          await tx.query(`INSERT INTO trip_outcomes VALUES ($1, $2)`, [id, `compensated: ${reason}`]);
+        },
+      };
+    };
+    const runFlaky = async (definition: SagaDefinition<TripState>, unreachedPatienceMs: number) => {
+      const r = new SagaRunner({
+        db,
+        log,
+        retryBaseMs: 1,
+        retryMaxMs: 5,
+        leaseMs: 1000,
+        defaultStepTimeoutMs: 800,
+        unreachedPatienceMs,
+      });
+      r.register(definition);
+      const id = randomUUID();
+      await r.begin(db, 'flaky', id, { trip: 'Fes' });
+      await r.run(id);
+      return outcome(id);
+    };
+
+    for (const [what, failure] of [
+      ['its breaker is open', () => new UpstreamUnavailableError('payments', 'circuit-open')],
+      ['it refuses connections', () => new UpstreamUnavailableError('payments', 'unreachable')],
+      ['it is still working on the key', () => new StepInProgress('payments is still working on it')],
+    ] as const) {
+      it(`and ${what} for longer than the attempts last, then the step waits for it and the saga completes`, async () => {
+        assert.equal(await runFlaky(flaky(6, failure), 10_000), 'completed');
+      });
+    }
+
+    it('and no patience is configured, then those failures count as attempts and the saga compensates', async () => {
+      const reason = await runFlaky(
+        flaky(6, () => new UpstreamUnavailableError('payments', 'circuit-open')),
+        0,
+      );
+      assert.match(reason ?? '', /^compensated: charge failed after 2 attempts/);
+    });
+
+    it('and the call timed out (it may have acted), then it counts as an attempt', async () => {
+      const reason = await runFlaky(
+        flaky(6, () => new UpstreamUnavailableError('payments', 'timeout')),
+        10_000,
+      );
+      assert.match(reason ?? '', /^compensated: charge failed after 2 attempts/);
+    });
   });
 
   it('when a step is rejected, then the earlier steps are compensated in reverse and the rejected one is not', async () => {

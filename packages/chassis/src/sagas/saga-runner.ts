@@ -6,8 +6,15 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Pool, Queryable } from '../db.ts';
 import { backoffDelay } from '../messaging/backoff.ts';
+import { UpstreamUnavailableError } from '../resilience.ts';
 import { sleep } from '../messaging/wakeups.ts';
-import { StepRejected, type SagaDefinition, type SagaStep, type StepContext } from './saga.ts';
+import {
+  StepInProgress,
+  StepRejected,
+  type SagaDefinition,
+  type SagaStep,
+  type StepContext,
+} from './saga.ts';
 import { LeaseLost, SagaStore, type SagaFence, type SagaRow, type StepDirection } from './store.ts';
 
 export interface SagaRunnerOptions {
@@ -25,6 +32,11 @@ export interface SagaRunnerOptions {
   retryMaxMs?: number;
   defaultStepTimeoutMs?: number;
   defaultStepAttempts?: number;
+  /**
+   * How long a step waits for a participant it cannot reach (breaker open, connection refused, bulkhead full)
+   * before such failures count against its attempts.
+   */
+  unreachedPatienceMs?: number;
 }
 
 type StepOutcome =
@@ -34,6 +46,14 @@ type StepOutcome =
   | { kind: 'stopped' };
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The participant could not take the call (its breaker open, its process restarting, its bulkhead full) or is
+ * still busy with an earlier attempt: waiting for it is not a failed attempt. A timeout is: it may have acted.
+ */
+const worthWaitingFor = (error: unknown) =>
+  error instanceof StepInProgress ||
+  (error instanceof UpstreamUnavailableError && error.reason !== 'timeout');
 
 export class SagaRunner {
   readonly #options: Required<Omit<SagaRunnerOptions, 'db' | 'log'>> & Pick<SagaRunnerOptions, 'db' | 'log'>;
@@ -53,6 +73,7 @@ export class SagaRunner {
       retryMaxMs: 5_000,
       defaultStepTimeoutMs: 10_000,
       defaultStepAttempts: 5,
+      unreachedPatienceMs: 60_000,
       ...options,
     };
     const { leaseMs, defaultStepTimeoutMs } = this.#options;
@@ -269,6 +290,8 @@ export class SagaRunner {
     const work = direction === 'forward' ? step.run.bind(step) : step.compensate!.bind(step);
     const before = await this.#store.attemptsSoFar(saga.id, index, direction);
     let lastError = before.error ?? 'its last attempt was cut short';
+    let unreachedSince: number | undefined;
+    let unreachedRetries = 0;
     for (let attempt = before.attempts + 1; attempt <= budget; attempt++) {
       if (signal.aborted) return this.#interrupted(signal);
       await this.#store.startAttempt(fence, index, step.name, direction, attempt);
@@ -282,11 +305,30 @@ export class SagaRunner {
         if (error instanceof StepRejected && direction === 'forward')
           return { kind: 'rejected', reason: error.message };
         lastError = errorText(error);
+        // Waiting for a participant costs no attempt, for a while; the budget is for outcomes that stay unknown.
+        unreachedSince = worthWaitingFor(error) ? (unreachedSince ?? Date.now()) : undefined;
+        const patient =
+          unreachedSince !== undefined && Date.now() - unreachedSince < this.#options.unreachedPatienceMs;
         this.#options.log.warn(
           { sagaId: saga.id, step: step.name, direction, attempt, err: error },
-          'saga step attempt failed; retrying with the same key',
+          patient
+            ? 'saga step participant unavailable or busy; waiting for it'
+            : 'saga step attempt failed; retrying with the same key',
         );
         await this.#store.attemptFailed(fence, index, direction, lastError);
+        if (patient) {
+          attempt -= 1;
+          unreachedRetries += 1;
+          await sleep(
+            backoffDelay(unreachedRetries, {
+              baseDelayMs: this.#options.retryBaseMs,
+              maxDelayMs: this.#options.retryMaxMs,
+            }),
+            signal,
+          );
+          continue;
+        }
+        unreachedRetries = 0;
         if (attempt < budget)
           await sleep(
             backoffDelay(attempt, {

@@ -7,6 +7,11 @@ export class StepRejected extends Error {
   override name = 'StepRejected';
 }
 
+/** The participant is still working on an earlier attempt with this key: ask again later, at no cost. */
+export class StepInProgress extends Error {
+  override name = 'StepInProgress';
+}
+
 export interface StepContext<S> {
   sagaId: string;
   state: Readonly<S>;

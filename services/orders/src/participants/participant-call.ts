@@ -1,12 +1,15 @@
 // How the saga talks to a participant: a service credential and the step's idempotency key on every call;
-// a refusal for a business reason becomes StepRejected, anything else is an error worth retrying.
+// a refusal for a business reason becomes StepRejected, "still working on it" StepInProgress (waited for), and
+// anything else is an error worth retrying.
 import {
   IDENTITY_HEADER,
+  StepInProgress,
   StepRejected,
   type IdentitySigner,
   type UpstreamClient,
   type UpstreamRequest,
 } from '@souk/chassis';
+import { IdempotencyErrorCode, PaymentsErrorCode } from '@souk/contracts';
 
 export interface ParticipantCall {
   method: UpstreamRequest['method'];
@@ -39,6 +42,8 @@ export async function callParticipant<T>(
   const code = response.body?.code;
   const reject = code === undefined ? undefined : call.rejections?.[code];
   if (reject) throw new StepRejected(reject(response.body));
+  if (code === IdempotencyErrorCode.RequestInProgress || code === PaymentsErrorCode.PaymentInProgress)
+    throw new StepInProgress(`${upstream.name} is still working on ${call.idempotencyKey}`);
   throw new Error(
     `${upstream.name} answered ${response.status} ${code ?? ''} to ${call.method} ${call.path}`,
   );
