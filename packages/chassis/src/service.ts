@@ -32,12 +32,15 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, instrumentHttp } from './metrics.ts';
 import { StaticRegistry, type Registry } from './registry.ts';
 import { ResiliencePolicy, UpstreamClient } from './resilience.ts';
-import { IDEMPOTENCY_MIGRATIONS } from './idempotency/index.ts';
+import { IDEMPOTENCY_MIGRATIONS, pruneExpiredIdempotencyKeys } from './idempotency/index.ts';
+import { RetentionWorker, type RetentionRule } from './retention.ts';
 import { continueTrace, runInTrace } from './trace-context.ts';
 import {
   MESSAGING_MIGRATIONS,
   Outbox,
   createMessaging,
+  pruneInbox,
+  pruneSentOutbox,
   type Messaging,
   type Subscription,
 } from './messaging/index.ts';
@@ -109,6 +112,28 @@ const baseConfigProperties = (port: number) => ({
     },
     { default: {} },
   ),
+  /** How long spent rows are kept before the retention worker deletes them. */
+  retention: Type.Object(
+    {
+      intervalMs: Type.Integer({
+        minimum: 1000,
+        default: 3_600_000,
+        description: 'Time between pruning runs.',
+      }),
+      idempotencyKeysMs: Type.Integer({
+        minimum: 0,
+        default: 24 * 3_600_000,
+        description: 'Completed or abandoned Idempotency-Keys; a retry after this makes a new request.',
+      }),
+      sentEventsMs: Type.Integer({ minimum: 0, default: 3_600_000, description: 'Published outbox rows.' }),
+      inboxMs: Type.Integer({
+        minimum: 0,
+        default: 7 * 24 * 3_600_000,
+        description: 'Inbox entries; far longer than any redelivery can lag.',
+      }),
+    },
+    { default: {} },
+  ),
 });
 type BaseConfigProperties = ReturnType<typeof baseConfigProperties>;
 
@@ -154,6 +179,8 @@ export interface Service<C> {
   onClose(close: () => Promise<void> | void): void;
   /** Background work (a relay, consumers, a saga scan): started after the server listens, stopped first. */
   addWorker(worker: Worker): void;
+  /** Prunes a table of the service's on the retention schedule; only with a database. */
+  retain(rule: RetentionRule): void;
   /** Listens, then drains and stops on SIGTERM/SIGINT. Resolves with the bound address. */
   start(): Promise<string>;
   stop(): Promise<void>;
@@ -261,6 +288,21 @@ export async function createService<P extends TProperties = Record<never, never>
       await pool.query('SELECT 1');
     });
   }
+  const retention =
+    db === undefined
+      ? undefined
+      : new RetentionWorker({ db, log, intervalMs: () => config.current.retention.intervalMs });
+  retention?.add({
+    name: 'idempotency-keys',
+    keepMs: () => config.current.retention.idempotencyKeysMs,
+    prune: pruneExpiredIdempotencyKeys,
+  });
+  retention?.add({
+    name: 'sent-events',
+    keepMs: () => config.current.retention.sentEventsMs,
+    prune: pruneSentOutbox,
+  });
+  retention?.add({ name: 'inbox', keepMs: () => config.current.retention.inboxMs, prune: pruneInbox });
 
   const messaging = createServiceMessaging(options.name, config.current, db, log);
   if (messaging !== undefined) {
@@ -288,7 +330,7 @@ export async function createService<P extends TProperties = Record<never, never>
   });
 
   let stopping: Promise<void> | undefined;
-  const workers: Worker[] = [];
+  const workers: Worker[] = retention === undefined ? [] : [retention];
   const service: Service<ServiceConfig<P>> = {
     name: options.name,
     app,
@@ -321,6 +363,10 @@ export async function createService<P extends TProperties = Record<never, never>
     },
     addWorker(worker) {
       workers.push(worker);
+    },
+    retain(rule) {
+      if (retention === undefined) throw new Error(`${options.name} was created without a database`);
+      retention.add(rule);
     },
     async start() {
       const { host, port } = config.current.http;

@@ -4,6 +4,7 @@ import {
   SAGA_MIGRATIONS,
   SagaRunner,
   createService,
+  pruneFinishedSagas,
   type ConfigSource,
 } from '@souk/chassis';
 import Type from 'typebox';
@@ -28,6 +29,11 @@ const settings = {
           'How long a saga stays with its runner unrenewed; longer than stepTimeoutMs and chargeTimeoutMs.',
       }),
       scanIntervalMs: Type.Integer({ minimum: 50, default: 1000 }),
+      keepFinishedMs: Type.Integer({
+        minimum: 0,
+        default: 30 * 24 * 3_600_000,
+        description: 'How long a finished saga and its step log (the saga part of a timeline) are kept.',
+      }),
       participantPatienceMs: Type.Integer({
         minimum: 0,
         default: 60_000,
@@ -104,6 +110,11 @@ export async function buildOrders(
       cancelled: (tx, state) => orders.cancelled(tx, state.orderId, state.reason),
     }),
   );
+  service.retain({
+    name: 'finished-sagas',
+    keepMs: () => service.config.current.saga.keepFinishedMs,
+    prune: pruneFinishedSagas,
+  });
   service.addWorker({ name: 'sagas', start: () => sagas.start(), stop: () => sagas.stop() });
 
   orderRoutes(service.app, orders, db);

@@ -3,6 +3,7 @@ import { createService, type ConfigSource } from '@souk/chassis';
 import Type from 'typebox';
 import { Accounts } from './accounts.ts';
 import { UserRepository } from './data/user.repository.ts';
+import { pruneSpentRefreshTokens } from './data/refresh-token.repository.ts';
 import { startUsersGrpc } from './grpc/users.grpc.ts';
 import { authRoutes } from './http/auth.routes.ts';
 import { userRoutes } from './http/users.routes.ts';
@@ -18,6 +19,11 @@ const settings = {
     {
       accessTtlSeconds: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
       refreshTtlSeconds: Type.Integer({ minimum: 3600, default: 30 * 24 * 3600 }),
+      keepSpentMs: Type.Integer({
+        minimum: 0,
+        default: 7 * 24 * 3_600_000,
+        description: 'How long a refresh-token family stays after its last token died, then it is pruned.',
+      }),
     },
     { default: {} },
   ),
@@ -68,6 +74,11 @@ export async function buildUsers(options: { env?: NodeJS.ProcessEnv; configSourc
     log,
   });
   service.onClose(() => grpc.close());
+  service.retain({
+    name: 'spent-refresh-tokens',
+    keepMs: () => config.current.tokens.keepSpentMs,
+    prune: pruneSpentRefreshTokens,
+  });
   return Object.assign(service, { grpcPort: grpc.port });
 }
 

@@ -37,11 +37,8 @@ export function once(
   };
 }
 
-/** Forgets inbox entries older than `olderThanMs`: far longer than any redelivery can lag. */
-export async function pruneInbox(db: Queryable, olderThanMs: number): Promise<number> {
-  const { rowCount } = await db.query(
-    `DELETE FROM inbox WHERE processed_at < now() - $1 * interval '1 millisecond'`,
-    [olderThanMs],
-  );
+/** Forgets inbox entries processed before `olderThan`: keep them far longer than any redelivery can lag. */
+export async function pruneInbox(db: Queryable, olderThan: Date): Promise<number> {
+  const { rowCount } = await db.query(`DELETE FROM inbox WHERE processed_at < $1`, [olderThan]);
   return rowCount ?? 0;
 }

@@ -4,7 +4,6 @@ import { Gauge, type Registry } from 'prom-client';
 import { migrate, type Pool } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import { AmqpTransport, type AmqpTransportOptions } from './amqp.transport.ts';
-import { pruneInbox } from './inbox.ts';
 import {
   MESSAGING_MIGRATIONS,
   Outbox,
@@ -35,8 +34,6 @@ export interface MessagingOptions {
   amqp?: Omit<AmqpTransportOptions, 'url' | 'log' | 'namespace'>;
   /** Whether start() applies the outbox and inbox migrations; off when the caller already did (createService). */
   migrate?: boolean;
-  /** Inbox entries are forgotten after this; default 7 days, far beyond any redelivery. */
-  inboxRetentionMs?: number;
   clock?: () => Date;
 }
 
@@ -64,8 +61,6 @@ export interface Messaging {
   close(): Promise<void>;
 }
 
-const HOUR_MS = 3_600_000;
-
 export function createMessaging(options: MessagingOptions): Messaging {
   const { db, log } = options;
   const transport = createTransport(options);
@@ -73,7 +68,6 @@ export function createMessaging(options: MessagingOptions): Messaging {
   const relay = db === undefined ? undefined : new OutboxRelay({ ...options.relay, db, transport, log });
   const subscriptions: Subscription[] = [];
   let started = false;
-  let inboxPruner: NodeJS.Timeout | undefined;
 
   return {
     transport,
@@ -93,15 +87,6 @@ export function createMessaging(options: MessagingOptions): Messaging {
       started = true;
       for (const subscription of subscriptions) await transport.subscribe(subscription);
       relay?.start();
-      if (db !== undefined) {
-        const retention = options.inboxRetentionMs ?? 7 * 24 * HOUR_MS;
-        inboxPruner = setInterval(() => {
-          pruneInbox(db, retention).catch((error: unknown) =>
-            log.warn({ err: error }, 'pruning the inbox failed'),
-          );
-        }, HOUR_MS);
-        inboxPruner.unref();
-      }
     },
     async check() {
       await transport.check();
@@ -117,7 +102,6 @@ export function createMessaging(options: MessagingOptions): Messaging {
       });
     },
     async close() {
-      clearInterval(inboxPruner);
       await relay?.stop();
       await transport.close();
     },

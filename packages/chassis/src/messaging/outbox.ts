@@ -78,9 +78,6 @@ export interface OutboxRelayOptions {
   retry?: BackoffPolicy;
   /** A publish not confirmed by then counts as failed; default 15 s. Claims last twice as long. */
   publishTimeoutMs?: number;
-  /** Published rows are deleted once older than this; default one hour. */
-  retainPublishedMs?: number;
-  pruneIntervalMs?: number;
   /** The relay reports itself degraded when an unsent event is older than this; default one minute. */
   stalledAfterMs?: number;
   /** ... or when this many publishes failed in a row; default 3. */
@@ -151,15 +148,12 @@ export class OutboxRelay {
   readonly #pollIntervalMs: number;
   readonly #retry: BackoffPolicy;
   readonly #publishTimeoutMs: number;
-  readonly #retainPublishedMs: number;
-  readonly #pruneIntervalMs: number;
   readonly #stalledAfterMs: number;
   readonly #degradedAfterFailures: number;
   readonly #wakeup = new Wakeup();
   readonly #listener: PgListener;
   #stop = new AbortController();
   #running: Promise<void> | undefined;
-  #lastPrune = 0;
   #failures = 0;
 
   constructor(options: OutboxRelayOptions) {
@@ -170,8 +164,6 @@ export class OutboxRelay {
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#retry = options.retry ?? { baseDelayMs: 100, maxDelayMs: 30_000 };
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 15_000;
-    this.#retainPublishedMs = options.retainPublishedMs ?? 3_600_000;
-    this.#pruneIntervalMs = options.pruneIntervalMs ?? 60_000;
     this.#stalledAfterMs = options.stalledAfterMs ?? 60_000;
     this.#degradedAfterFailures = options.degradedAfterFailures ?? 3;
     this.#listener = new PgListener({
@@ -249,7 +241,6 @@ export class OutboxRelay {
       if (this.#failures > 0) this.#log.info({ failures: this.#failures }, 'publishing the outbox again');
       this.#failures = 0;
       if (result.published + result.parked === this.#batchSize) continue;
-      await this.#pruneWhenDue();
       await this.#wakeup.wait(this.#pollIntervalMs);
     }
   }
@@ -370,17 +361,6 @@ export class OutboxRelay {
       { err: error, eventId: row.envelope.id, type: row.envelope.type },
       'the broker refused an event for good; parked it and went on',
     );
-  }
-
-  async #pruneWhenDue(): Promise<void> {
-    if (Date.now() - this.#lastPrune < this.#pruneIntervalMs) return;
-    this.#lastPrune = Date.now();
-    try {
-      const deleted = await pruneSentOutbox(this.#db, new Date(Date.now() - this.#retainPublishedMs));
-      if (deleted > 0) this.#log.debug({ deleted }, 'pruned published outbox rows');
-    } catch (error) {
-      this.#log.warn({ err: error }, 'pruning the outbox failed');
-    }
   }
 }
 
