@@ -29,12 +29,28 @@ export const PaymentQuery = StrictObject({ orderId: Type.Optional(Uuid) });
 export type PaymentQuery = Static<typeof PaymentQuery>;
 
 /**
+ * A card token: what the orders service keeps instead of the card number. The same card always gets the same
+ * token, so retries and request fingerprints stay consistent.
+ */
+export const CardToken = Type.String({ pattern: '^card_[0-9a-f]{32}$' });
+
+/**
+ * Internal `POST /internal/payments/cards`: keeps the card in the payments service and answers 201
+ * `{ token, last4 }`; 400 problem INVALID_CARD when the number fails the Luhn check.
+ */
+export const TokeniseCard = StrictObject({ card: CardNumber });
+export type TokeniseCard = Static<typeof TokeniseCard>;
+
+export const TokenisedCard = Type.Object({ token: CardToken, last4: Type.String({ pattern: '^[0-9]{4}$' }) });
+export type TokenisedCard = Static<typeof TokenisedCard>;
+
+/**
  * Internal `POST /internal/payments/charges`, with an `Idempotency-Key` header (required).
  * 201 Payment SUCCEEDED; 402 problem PAYMENT_DECLINED (extension `payment`: the FAILED Payment);
- * 409 problem ORDER_CLOSED when the order was refunded first; the same key again returns the same answer;
- * the same key with another body: 422.
+ * 409 problem ORDER_CLOSED when the order was refunded first; 422 problem UNKNOWN_CARD when the token names no
+ * card; the same key again returns the same answer; the same key with another body: 422.
  */
-export const Charge = StrictObject({ orderId: Uuid, userId: Uuid, amount: Money, card: CardNumber });
+export const Charge = StrictObject({ orderId: Uuid, userId: Uuid, amount: Money, cardToken: CardToken });
 export type Charge = Static<typeof Charge>;
 
 /**

@@ -88,6 +88,7 @@ export async function buildOrders(
     db,
     sagas,
     inventory,
+    payments,
     publish,
     secret: service.config.current.internal.secret,
     keyLeaseMs: service.config.current.idempotency.leaseMs,

@@ -15,7 +15,13 @@ import {
   type SagaRunner,
   type Transaction,
 } from '@souk/chassis';
-import { InventoryErrorCode, type EventType, type EventTypes, type Rejection } from '@souk/contracts';
+import {
+  InventoryErrorCode,
+  type EventType,
+  type EventTypes,
+  type Rejection,
+  type TokenisedCard,
+} from '@souk/contracts';
 import { requestInProgress, type Answer, type Reply } from '@souk/kit';
 import {
   cancel,
@@ -28,6 +34,7 @@ import {
 import { derivedUuid } from './domain/derived-uuid.ts';
 import { loadForUpdate, save } from './data/order.repository.ts';
 import type { InventoryParticipant } from './participants/inventory.participant.ts';
+import type { PaymentsParticipant } from './participants/payments.participant.ts';
 import { CANCEL_ORDER, cancelSagaId, type CancelOrderState } from './sagas/cancel-order.saga.ts';
 import { PLACE_ORDER, type PlaceOrderState } from './sagas/place-order.saga.ts';
 
@@ -68,6 +75,7 @@ export class Orders {
   readonly #db: Pool;
   readonly #sagas: SagaRunner;
   readonly #inventory: InventoryParticipant;
+  readonly #payments: PaymentsParticipant;
   readonly #publish: PublishEvent;
   readonly #clock: () => Date;
   readonly #secret: string;
@@ -77,6 +85,7 @@ export class Orders {
     db: Pool;
     sagas: SagaRunner;
     inventory: InventoryParticipant;
+    payments: PaymentsParticipant;
     publish: PublishEvent;
     /** Keys the request fingerprints and the order ids derived from Idempotency-Keys. */
     secret: string;
@@ -87,6 +96,7 @@ export class Orders {
     this.#db = deps.db;
     this.#sagas = deps.sagas;
     this.#inventory = deps.inventory;
+    this.#payments = deps.payments;
     this.#publish = deps.publish;
     this.#clock = deps.clock ?? (() => new Date());
     this.#secret = deps.secret;
@@ -112,8 +122,13 @@ export class Orders {
     const held = { caller, key, claim: claim.claim };
 
     let prices: Awaited<ReturnType<InventoryParticipant['prices']>>;
+    let card: TokenisedCard;
     try {
-      prices = await this.#inventory.prices([...new Set(request.items.map((item) => item.productId))]);
+      // The card goes to payments before anything is recorded here: only its token is kept.
+      [prices, card] = await Promise.all([
+        this.#inventory.prices([...new Set(request.items.map((item) => item.productId))]),
+        this.#payments.tokenise(request.payment.card),
+      ]);
     } catch (error) {
       await releaseKey(this.#db, caller, key);
       throw error;
@@ -148,7 +163,8 @@ export class Orders {
         userId,
         items: order.items,
         total: order.total,
-        card: request.payment.card,
+        cardToken: card.token,
+        cardLast4: card.last4,
       };
       await this.#sagas.begin(tx, PLACE_ORDER, orderId, state);
       await this.#publish(

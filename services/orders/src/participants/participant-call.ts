@@ -15,7 +15,8 @@ export interface ParticipantCall {
   method: UpstreamRequest['method'];
   path: string;
   body?: unknown;
-  idempotencyKey: string;
+  /** The step's key; left out for a call that is idempotent by nature. */
+  idempotencyKey?: string;
   timeoutMs: number;
   /** Problem codes that mean "no" for good, with the reason the customer will read. */
   rejections?: Record<string, (problem: { detail?: string }) => string>;
@@ -35,7 +36,7 @@ export async function callParticipant<T>(
     retries: 0,
     headers: {
       [IDENTITY_HEADER]: identity.serviceCredential('orders'),
-      'idempotency-key': call.idempotencyKey,
+      ...(call.idempotencyKey === undefined ? {} : { 'idempotency-key': call.idempotencyKey }),
     },
   });
   if (response.status >= 200 && response.status < 300) return response.body;

@@ -1,14 +1,13 @@
-// The payments service as the order saga sees it: one charge per order, and a refund that also closes the
-// order to any charge still on its way.
+// The payments service as orders sees it: a vault that swaps a card number for a token, one charge per order,
+// and a refund that also closes the order to any charge still on its way.
 import type { IdentitySigner, UpstreamClient } from '@souk/chassis';
-import { PaymentsErrorCode, type Money, type Payment } from '@souk/contracts';
+import { PaymentsErrorCode, type Charge, type Payment, type TokenisedCard } from '@souk/contracts';
 import { callParticipant } from './participant-call.ts';
 
 export interface PaymentsParticipant {
-  charge(
-    charge: { orderId: string; userId: string; amount: Money; card: string },
-    idempotencyKey: string,
-  ): Promise<Payment>;
+  /** Hands the card to payments, which keeps it; orders keeps only the answer. The same card, the same token. */
+  tokenise(card: string): Promise<TokenisedCard>;
+  charge(charge: Charge, idempotencyKey: string): Promise<Payment>;
   refund(orderId: string, idempotencyKey: string): Promise<void>;
 }
 
@@ -18,6 +17,13 @@ export function paymentsParticipant(
   timeoutMs: number,
 ): PaymentsParticipant {
   return {
+    tokenise: (card) =>
+      callParticipant<TokenisedCard>(upstream, identity, {
+        method: 'POST',
+        path: '/internal/payments/cards',
+        body: { card },
+        timeoutMs,
+      }),
     charge: (charge, idempotencyKey) =>
       callParticipant<Payment>(upstream, identity, {
         method: 'POST',
@@ -29,6 +35,7 @@ export function paymentsParticipant(
           [PaymentsErrorCode.PaymentDeclined]: () => 'payment declined',
           [PaymentsErrorCode.OrderClosed]: () => 'the order was closed before it was paid',
           [PaymentsErrorCode.OrderAlreadyPaid]: () => 'the order was already paid',
+          [PaymentsErrorCode.UnknownCard]: () => 'the card is not on record',
         },
       }),
     async refund(orderId, idempotencyKey) {

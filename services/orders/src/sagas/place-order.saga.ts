@@ -10,8 +10,9 @@ export interface PlaceOrderState {
   userId: string;
   items: OrderLine[];
   total: Money;
-  /** Kept only while the saga runs; erased when it ends. */
-  card?: string;
+  /** The card as payments keeps it: the number itself never reaches this service's database. */
+  cardToken: string;
+  cardLast4: string;
   cancelRequested?: boolean;
   paymentId?: string;
 }
@@ -50,9 +51,8 @@ export function placeOrderSaga(deps: {
         name: 'charge-payment',
         timeoutMs: deps.chargeTimeoutMs,
         run: async ({ state, idempotencyKey }) => {
-          if (state.card === undefined) throw new Error('the card is gone; the saga cannot charge');
           const payment = await payments.charge(
-            { orderId: state.orderId, userId: state.userId, amount: state.total, card: state.card },
+            { orderId: state.orderId, userId: state.userId, amount: state.total, cardToken: state.cardToken },
             idempotencyKey,
           );
           return { paymentId: payment.id };
@@ -64,7 +64,6 @@ export function placeOrderSaga(deps: {
         run: ({ state, idempotencyKey }) => inventory.commit(state.orderId, idempotencyKey),
       },
     ],
-    transientState: ['card'],
     onCompleted: (tx, _sagaId, state) => outcomes.completed(tx, state),
     onCompensated: (tx, _sagaId, state, reason) => outcomes.compensated(tx, state, reason),
   };

@@ -3,7 +3,6 @@
 import { randomUUID } from 'node:crypto';
 import { withTransaction, type Outbox, type Pool, type Transaction } from '@souk/chassis';
 import type { Charge, Payment, RefundResult } from '@souk/contracts';
-import { lastFour } from '../domain/card.model.ts';
 import type { Answer, Reply } from '@souk/kit';
 import type { Journal } from '../domain/ledger.model.ts';
 import {
@@ -16,8 +15,9 @@ import {
   type PaymentState,
   type ProcessorDecision,
 } from '../domain/payment.model.ts';
-import type { Rejection } from '../domain/payments.errors.ts';
+import { unknownCard, type Rejection } from '../domain/payments.errors.ts';
 import { claimKey, completeKey, completedAnswer, fingerprintOf, releaseKey } from '@souk/chassis';
+import { findCard } from './cards.repository.ts';
 
 interface PaymentRow {
   id: string;
@@ -46,7 +46,13 @@ export interface Keyed {
 
 /** How a charge starts: answered at once (a replay, or refused), or a pending payment to ask the processor about. */
 export type ChargeStart =
-  { kind: 'answered'; reply: Reply<Payment> } | { kind: 'proceed'; payment: PaymentRecord };
+  { kind: 'answered'; reply: Reply<Payment> } | { kind: 'proceed'; payment: PaymentRecord; card: string };
+
+/** A charge left PENDING, with what it takes to ask the processor about it and settle it. */
+export interface PendingCharge extends Keyed {
+  readonly payment: PaymentRecord;
+  readonly card: string;
+}
 
 /** Carries a rejection out of a transaction so that it rolls back, the idempotency key with it. */
 class Refused extends Error {
@@ -96,7 +102,7 @@ export class PaymentsRepository {
             const payment = await this.#paymentOfKey(tx, caller, key);
             if (payment?.status !== 'PENDING')
               throw new Error(`idempotency key ${key} is in progress without a pending payment`);
-            return { kind: 'proceed', payment };
+            return { kind: 'proceed', payment, card: await cardOfPayment(tx, payment.id) };
           }
           case 'new':
             break;
@@ -112,6 +118,8 @@ export class PaymentsRepository {
         );
         const admitted = admitCharge(orderId, { closed, charges });
         if (!admitted.ok) throw new Refused(admitted.rejection);
+        const card = await findCard(tx, charge.cardToken);
+        if (card === undefined) throw new Refused(unknownCard());
         const payment: PaymentRecord = {
           id: this.#newId(),
           orderId,
@@ -120,21 +128,22 @@ export class PaymentsRepository {
           status: 'PENDING',
         };
         await tx.query(
-          `INSERT INTO payments (id, order_id, user_id, amount, currency, status, card_last4,
+          `INSERT INTO payments (id, order_id, user_id, amount, currency, status, card_token, card_last4,
                                  idempotency_caller, idempotency_key)
-           VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8)`,
+           VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8, $9)`,
           [
             payment.id,
             orderId,
             userId,
             charge.amount.amount,
             charge.amount.currency,
-            lastFour(charge.card),
+            charge.cardToken,
+            card.last4,
             caller,
             key,
           ],
         );
-        return { kind: 'proceed', payment };
+        return { kind: 'proceed', payment, card: card.number };
       });
     } catch (error) {
       if (error instanceof Refused)
@@ -148,16 +157,17 @@ export class PaymentsRepository {
 
   /**
    * Step three of a charge, in one transaction: the processor's decision settles the pending payment, with its
-   * ledger journals and events, and the answer is stored under the key. When another worker settled it first
-   * (both asked the processor about the same reference, so both heard the same), its stored answer is returned.
+   * ledger journals and events, and the answer is stored under the key while the key is kept. When another
+   * worker settled it first (both asked the processor about the same reference, so both heard the same), its
+   * stored answer is returned.
    */
   async settleCharge(
     request: Keyed & { paymentId: string; decision: ProcessorDecision },
   ): Promise<Reply<Payment>> {
     const { caller, key, paymentId } = request;
     return withTransaction(this.#pool, async (tx) => {
-      const stored = await completedAnswer(tx, caller, key);
-      if (stored !== undefined) return { answer: stored as Answer<Payment>, replayed: true };
+      const stored = await storedAnswer(tx, caller, key);
+      if (stored !== undefined) return { answer: stored, replayed: true };
       const { rows: found } = await tx.query<{ order_id: string }>(
         'SELECT order_id FROM payments WHERE id = $1',
         [paymentId],
@@ -170,6 +180,10 @@ export class PaymentsRepository {
         [paymentId],
       );
       const payment = toRecord(rows[0]!);
+      if (payment.status !== 'PENDING') {
+        // Settled meanwhile under a key since pruned: nothing is left to do, and no answer to give.
+        throw new Error(`payment ${paymentId} is already ${payment.status}`);
+      }
       const { rows: paid } = await tx.query(
         `SELECT 1 FROM payments WHERE order_id = $1 AND status = 'SUCCEEDED' AND id <> $2`,
         [orderId, paymentId],
@@ -228,6 +242,39 @@ export class PaymentsRepository {
     });
   }
 
+  /**
+   * Charges left PENDING for longer than `staleAfterMs` whose worker is gone (no live lease on their key), oldest
+   * first. Each one taken is touched, so that another instance's sweep leaves it alone for `staleAfterMs`.
+   */
+  async takeStalePending(staleAfterMs: number, limit: number): Promise<PendingCharge[]> {
+    const { rows } = await this.#pool.query<
+      PaymentRow & { number: string; idempotency_caller: string; idempotency_key: string }
+    >(
+      `WITH stale AS (
+         SELECT p.id FROM payments p
+         LEFT JOIN idempotency_keys k ON k.caller = p.idempotency_caller AND k.key = p.idempotency_key
+         WHERE p.status = 'PENDING' AND p.card_token IS NOT NULL
+           AND p.updated_at < clock_timestamp() - make_interval(secs => $1 / 1000.0)
+           AND NOT coalesce(k.state = 'IN_PROGRESS' AND k.leased_until > clock_timestamp(), false)
+         ORDER BY p.updated_at
+         LIMIT $2
+         FOR UPDATE OF p SKIP LOCKED
+       )
+       UPDATE payments p SET updated_at = clock_timestamp()
+       FROM stale, cards c
+       WHERE p.id = stale.id AND c.token = p.card_token
+       RETURNING p.id, p.order_id, p.user_id, p.amount, p.currency, p.status, c.number,
+                 p.idempotency_caller, p.idempotency_key`,
+      [staleAfterMs, limit],
+    );
+    return rows.map((row) => ({
+      caller: row.idempotency_caller,
+      key: row.idempotency_key,
+      payment: toRecord(row),
+      card: row.number,
+    }));
+  }
+
   /** Lets go of an unfinished charge's key, so that a retry resumes it at once. */
   async release(caller: string, key: string): Promise<void> {
     await releaseKey(this.#pool, caller, key);
@@ -259,6 +306,30 @@ export class PaymentsRepository {
   async #record(tx: Transaction, event: PaymentEvent): Promise<void> {
     await this.#outbox.add(tx, event.type, event.data, { subject: event.data.orderId });
   }
+}
+
+/** The answer stored under a key, if the key is completed; a key pruned since has none. */
+async function storedAnswer(
+  tx: Transaction,
+  caller: string,
+  key: string,
+): Promise<Answer<Payment> | undefined> {
+  const { rows } = await tx.query('SELECT 1 FROM idempotency_keys WHERE caller = $1 AND key = $2', [
+    caller,
+    key,
+  ]);
+  if (rows.length === 0) return undefined;
+  return (await completedAnswer(tx, caller, key)) as Answer<Payment> | undefined;
+}
+
+/** The card number a payment was made with. */
+async function cardOfPayment(tx: Transaction, paymentId: string): Promise<string> {
+  const { rows } = await tx.query<{ number: string }>(
+    'SELECT c.number FROM payments p JOIN cards c ON c.token = p.card_token WHERE p.id = $1',
+    [paymentId],
+  );
+  if (rows[0] === undefined) throw new Error(`payment ${paymentId} has no card on record`);
+  return rows[0].number;
 }
 
 /** Locks the order's row, creating it on first sight; says whether the order is closed. */

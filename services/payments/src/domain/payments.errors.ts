@@ -54,3 +54,16 @@ export const processorFailed = (): Rejection => ({
   code: PaymentsErrorCode.ProcessorFailed,
   detail: 'The card processor failed; retry with the same Idempotency-Key.',
 });
+
+export const invalidCard = (): Rejection => ({
+  status: 400,
+  code: PaymentsErrorCode.InvalidCard,
+  detail: 'The card number is not valid.',
+});
+
+/** The token names no card this service keeps: a definitive no, for no retry will make the card appear. */
+export const unknownCard = (): Rejection => ({
+  status: 422,
+  code: PaymentsErrorCode.UnknownCard,
+  detail: 'The card token names no card.',
+});

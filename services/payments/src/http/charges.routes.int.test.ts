@@ -47,7 +47,7 @@ describe('charges API (internal)', () => {
       assert.deepEqual(payments.processor.calls.at(-1), {
         reference: payment.id,
         amount: body.amount,
-        card: body.card,
+        card: TEST_CARDS.approves,
       });
     });
 
@@ -68,11 +68,17 @@ describe('charges API (internal)', () => {
       assert.deepEqual(await payments.ledger(problem.payment.id), []);
     });
 
-    it('when the card number fails the Luhn check, then 402 PAYMENT_DECLINED for an invalid card number', async () => {
-      const response = await payments.charge(payments.chargeBody({ card: '4242424242424241' }));
-      assert.equal(response.statusCode, 402);
-      assert.equal(response.json().reason, 'invalid card number');
-      assert.equal(response.json().payment.status, 'FAILED');
+    it('when the card token names no card, then 422 UNKNOWN_CARD, the processor is not asked and nothing is kept, the key included', async () => {
+      const calls = payments.processor.calls.length;
+      const body = payments.chargeBody({ card: '5555555555554444' });
+      const key = randomUUID();
+      const response = await payments.charge(body, key);
+      assert.equal(response.statusCode, 422);
+      assert.equal(response.json().code, 'UNKNOWN_CARD');
+      assert.equal(payments.processor.calls.length, calls);
+      assert.deepEqual(await payments.paymentRows(body.orderId), []);
+      const known = await payments.charge({ ...body, cardToken: payments.tokenOf(TEST_CARDS.approves) }, key);
+      assert.equal(known.statusCode, 201, 'the refused key was not kept');
     });
 
     it('when a charge was declined, then the order may be charged again under a new key with another card', async () => {
@@ -121,8 +127,8 @@ describe('charges API (internal)', () => {
       const body = payments.chargeBody();
       const key = `order-${randomUUID()}`;
       const first = await payments.charge(body, key);
-      const { card, amount, userId, orderId } = body;
-      const reordered = await payments.charge({ card, amount, userId, orderId }, `"${key}"`);
+      const { cardToken, amount, userId, orderId } = body;
+      const reordered = await payments.charge({ cardToken, amount, userId, orderId }, `"${key}"`);
       assert.equal(reordered.statusCode, 201);
       assert.equal(reordered.json().id, first.json().id);
       assert.equal(reordered.headers['idempotent-replayed'], 'true');
@@ -135,7 +141,7 @@ describe('charges API (internal)', () => {
       const calls = payments.processor.calls.length;
       for (const other of [
         { ...body, amount: { amount: 1, currency: 'USD' } },
-        { ...body, card: TEST_CARDS.declines },
+        { ...body, cardToken: payments.tokenOf(TEST_CARDS.declines) },
         payments.chargeBody(),
       ]) {
         const response = await payments.charge(other, key);
@@ -247,8 +253,9 @@ describe('charges API (internal)', () => {
       const good = payments.chargeBody();
       for (const payload of [
         { ...good, tip: 1 },
-        { ...good, card: '4242-4242-4242-4242' },
-        { ...good, card: '42' },
+        { ...good, cardToken: TEST_CARDS.approves },
+        { ...good, cardToken: 'card_42' },
+        { ...good, card: TEST_CARDS.approves },
         { ...good, amount: { amount: -1, currency: 'USD' } },
         { ...good, amount: { amount: 10.5, currency: 'USD' } },
         { ...good, amount: { amount: 100, currency: 'usd' } },

@@ -12,9 +12,17 @@ export interface ChargeRequest {
   card: string;
 }
 
+/** What the processor knows of a charge: its decision, or `unknown` when the charge never reached it. */
+export type ChargeStatus = ProcessorDecision | 'unknown';
+
 export interface CardProcessor {
   /** Settles when the processor answers; an aborted `signal` ends the wait with the signal's reason. */
   charge(request: ChargeRequest, options?: { signal?: AbortSignal }): Promise<ProcessorDecision>;
+  /**
+   * Looks up the charge made under `request.reference`, without charging: for a charge whose answer never came
+   * back. A real processor needs only the reference; the rest lets a processor without memory answer.
+   */
+  status(request: ChargeRequest, options?: { signal?: AbortSignal }): Promise<ChargeStatus>;
 }
 
 export class ProcessorTimeoutError extends Error {
@@ -27,15 +35,25 @@ export class ProcessorTimeoutError extends Error {
   }
 }
 
+/** Charges, waiting at most `timeoutMs` (see `within`). */
+export const chargeWithin = (
+  processor: CardProcessor,
+  request: ChargeRequest,
+  timeoutMs: number,
+): Promise<ProcessorDecision> => within(timeoutMs, (signal) => processor.charge(request, { signal }));
+
+/** Looks a charge up, waiting at most `timeoutMs` (see `within`). */
+export const statusWithin = (
+  processor: CardProcessor,
+  request: ChargeRequest,
+  timeoutMs: number,
+): Promise<ChargeStatus> => within(timeoutMs, (signal) => processor.status(request, { signal }));
+
 /**
  * Asks the processor and waits at most `timeoutMs`: past that, the call is aborted and a ProcessorTimeoutError
  * thrown, even if the processor ignores its signal.
  */
-export async function chargeWithin(
-  processor: CardProcessor,
-  request: ChargeRequest,
-  timeoutMs: number,
-): Promise<ProcessorDecision> {
+async function within<T>(timeoutMs: number, ask: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const timedOut = new ProcessorTimeoutError(timeoutMs);
   let timer: NodeJS.Timeout | undefined;
@@ -46,7 +64,7 @@ export async function chargeWithin(
     }, timeoutMs);
   });
   try {
-    return await Promise.race([processor.charge(request, { signal: controller.signal }), deadline]);
+    return await Promise.race([ask(controller.signal), deadline]);
   } finally {
     clearTimeout(timer);
   }

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { TEST_CARDS } from '@souk/contracts';
 import { luhnValid } from '../domain/card.model.ts';
-import type { CardProcessor, ChargeRequest, ProcessorDecision } from './card-processor.ts';
+import type { CardProcessor, ChargeRequest, ChargeStatus, ProcessorDecision } from './card-processor.ts';
 
 /**
  * `TEST_CARDS.approves` and any other Luhn-valid number are approved; `TEST_CARDS.declines` is declined;
@@ -13,7 +13,20 @@ export function simulatedDecision(request: ChargeRequest): ProcessorDecision | '
   if (request.card === TEST_CARDS.hangs) return 'no answer';
   if (!luhnValid(request.card)) return { approved: false, reason: 'invalid card number' };
   if (request.card === TEST_CARDS.declines) return { approved: false, reason: 'card declined' };
-  const digest = createHash('sha256').update(request.reference).digest('hex');
+  return approval(request.reference);
+}
+
+/**
+ * What a later look-up finds: the decision the charge got, and for `TEST_CARDS.hangs`, whose answer never came
+ * back, an approval that arrived late.
+ */
+export function simulatedStatus(request: ChargeRequest): ChargeStatus {
+  const decision = simulatedDecision(request);
+  return decision === 'no answer' ? approval(request.reference) : decision;
+}
+
+function approval(reference: string): ProcessorDecision {
+  const digest = createHash('sha256').update(reference).digest('hex');
   return { approved: true, authorization: `sim_${digest.slice(0, 20)}` };
 }
 
@@ -26,5 +39,10 @@ export class SimulatedCardProcessor implements CardProcessor {
     return new Promise<never>((_resolve, reject) => {
       signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
     });
+  }
+
+  async status(request: ChargeRequest, options: { signal?: AbortSignal } = {}): Promise<ChargeStatus> {
+    options.signal?.throwIfAborted();
+    return simulatedStatus(request);
   }
 }

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { TEST_CARDS } from '@souk/contracts';
 import fc from 'fast-check';
 import { ProcessorTimeoutError, chargeWithin, type CardProcessor } from './card-processor.ts';
-import { SimulatedCardProcessor, simulatedDecision } from './simulated.processor.ts';
+import { SimulatedCardProcessor, simulatedDecision, simulatedStatus } from './simulated.processor.ts';
 
 const amount = { amount: 1999, currency: 'USD' };
 const request = (card: string, reference = 'ref-1') => ({ reference, amount, card });
@@ -56,6 +56,19 @@ describe('simulated processor decisions', () => {
   });
 });
 
+describe('simulated processor look-ups', () => {
+  it('when a charge is looked up later, then the approving card was approved and the declining card declined, as when charged', () => {
+    for (const card of [TEST_CARDS.approves, TEST_CARDS.declines])
+      assert.deepEqual(simulatedStatus(request(card)), simulatedDecision(request(card)), card);
+  });
+
+  it('when a charge on the hanging card is looked up later, then it was approved late, the same way each time', () => {
+    const status = simulatedStatus(request(TEST_CARDS.hangs, 'ref-9'));
+    assert.equal(status !== 'unknown' && status.approved, true);
+    assert.deepEqual(simulatedStatus(request(TEST_CARDS.hangs, 'ref-9')), status);
+  });
+});
+
 describe('SimulatedCardProcessor', () => {
   const processor = new SimulatedCardProcessor();
 
@@ -90,6 +103,7 @@ describe('chargeWithin', () => {
         seen = options?.signal;
         return new Promise(() => {});
       },
+      status: () => new Promise(() => {}),
     };
     const started = performance.now();
     await assert.rejects(chargeWithin(hanging, request(TEST_CARDS.approves), 50), ProcessorTimeoutError);

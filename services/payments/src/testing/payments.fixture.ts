@@ -6,13 +6,23 @@ import { createTestDatabase, testEnvironment, type TestDatabase } from '@souk/ch
 import { TEST_CARDS, type Charge } from '@souk/contracts';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildPayments, type PaymentsConfig } from '../app.ts';
+import { CardVault, cardToken } from '../data/cards.repository.ts';
 import { PaymentsRepository } from '../data/payments.repository.ts';
-import type { CardProcessor, ChargeRequest, ProcessorDecision } from '../processor/card-processor.ts';
+import type {
+  CardProcessor,
+  ChargeRequest,
+  ChargeStatus,
+  ProcessorDecision,
+} from '../processor/card-processor.ts';
 import { SimulatedCardProcessor } from '../processor/simulated.processor.ts';
 
-/** The simulated processor, counting its calls; `delayMs` widens the window in which requests overlap. */
+/**
+ * The simulated processor, counting its charges and look-ups; `delayMs` widens the window in which requests
+ * overlap.
+ */
 export class RecordingProcessor implements CardProcessor {
   readonly calls: ChargeRequest[] = [];
+  readonly lookups: ChargeRequest[] = [];
   delayMs = 0;
   readonly #inner = new SimulatedCardProcessor();
 
@@ -20,6 +30,11 @@ export class RecordingProcessor implements CardProcessor {
     this.calls.push(request);
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     return this.#inner.charge(request, options);
+  }
+
+  async status(request: ChargeRequest, options: { signal?: AbortSignal } = {}): Promise<ChargeStatus> {
+    this.lookups.push(request);
+    return this.#inner.status(request, options);
   }
 
   callsFor(reference: string): number {
@@ -55,8 +70,13 @@ export interface PaymentsFixture {
   /** The service's data layer, for steps a test plays by hand (a worker that dies half-way). */
   repository: PaymentsRepository;
   inject(options: InjectOptions): Promise<LightMyRequestResponse>;
-  /** A charge of 19.99 USD on the approving card, for a new order of `as.customer`. */
-  chargeBody(overrides?: Partial<Charge>): Charge;
+  /**
+   * A charge of 19.99 USD on the approving card, for a new order of `as.customer`. `card` names another card by
+   * its number: the test cards are kept in the vault from the start; any other number is an unknown token.
+   */
+  chargeBody(overrides?: Partial<Charge> & { card?: string }): Charge;
+  /** The token of a card number (kept in the vault or not). */
+  tokenOf(card: string): string;
   charge(body: Charge, key?: string | null, headers?: Headers): Promise<LightMyRequestResponse>;
   refund(orderId: string, key?: string | null, headers?: Headers): Promise<LightMyRequestResponse>;
   ledger(paymentId?: string): Promise<LedgerRow[]>;
@@ -80,6 +100,10 @@ export async function startPayments(
     processor,
   });
   await service.app.ready();
+  const secret = service.config.current.internal.secret;
+  const vault = new CardVault(service.db, () => secret);
+  for (const card of Object.values(TEST_CARDS)) await vault.tokenise(card);
+  const tokenOf = (card: string) => cardToken(secret, card);
   const exp = Math.floor(Date.now() / 1000) + 600;
   const header = (credential: string) => ({ 'x-souk-identity': credential });
   const users = { customer: randomUUID(), otherCustomer: randomUUID() };
@@ -106,13 +130,14 @@ export async function startPayments(
       outbox: service.outbox,
     }),
     inject,
-    chargeBody: (overrides = {}) => ({
+    chargeBody: ({ card = TEST_CARDS.approves, ...overrides } = {}) => ({
       orderId: randomUUID(),
       userId: users.customer,
       amount: { amount: 1999, currency: 'USD' },
-      card: TEST_CARDS.approves,
+      cardToken: tokenOf(card),
       ...overrides,
     }),
+    tokenOf,
     charge: (body, key, headers = as.orders) =>
       inject({
         method: 'POST',

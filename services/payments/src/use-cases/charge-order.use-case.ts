@@ -39,13 +39,13 @@ export class ChargeOrder {
     const { timeoutMs, leaseMs } = this.#settings();
     const start = await this.#payments.beginCharge({ caller, key, charge, leaseMs });
     if (start.kind === 'answered') return start.reply;
-    const { payment } = start;
+    const { payment, card } = start;
 
     let decision: ProcessorDecision;
     try {
       decision = await chargeWithin(
         this.#processor,
-        { reference: payment.id, amount: payment.amount, card: charge.card },
+        { reference: payment.id, amount: payment.amount, card },
         timeoutMs,
       );
     } catch (error) {
