@@ -16,7 +16,13 @@ export function createLogger(service: string, level: string): Logger {
       return trace === undefined ? {} : { traceId: trace.traceId };
     },
     redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-souk-identity"]', '*.password', '*.refreshToken'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers["x-souk-identity"]',
+        '*.password',
+        '*.refreshToken',
+        '*.card',
+      ],
       censor: '[redacted]',
     },
     transport: process.stdout.isTTY
