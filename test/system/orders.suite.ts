@@ -296,7 +296,7 @@ export function ordersSuite(running: () => RunningShop): void {
       const productId = await createProduct(initial);
       const placed: Placed[] = [];
       let streaming = true;
-      const lanes = [alice, bob].map(async (customer) => {
+      const lanes = [alice, bob, alice].map(async (customer) => {
         while (streaming) {
           placed.push(await placeOrder(customer, productId, 1));
           await sleep(50);
@@ -312,7 +312,7 @@ export function ordersSuite(running: () => RunningShop): void {
       streaming = false;
       await Promise.all(lanes);
 
-      assert.ok(placed.length >= 20, `a stream of orders was placed (${placed.length})`);
+      assert.ok(placed.length >= 6, `orders were placed throughout the six disruptions (${placed.length})`);
       const confirmed = await assertInvariants(productId, initial, placed);
       const cancelled = [];
       for (const order of placed) {
