@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
 import { before, describe, it } from 'node:test';
+import { MALFORMED_REQUESTS, exchangeRaw } from '@souk/chassis/testing';
 import { assertProblem, type RunningShop } from './shop.fixture.ts';
 
 export function hostileInputSuite(running: () => RunningShop): void {
@@ -13,18 +13,7 @@ export function hostileInputSuite(running: () => RunningShop): void {
   let token: string;
 
   /** Raw bytes to the gateway on a new connection; resolves with the status line, headers and JSON body. */
-  const exchange = (request: string) =>
-    new Promise<{ status: number; head: string; body: Record<string, unknown> }>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      let answer = '';
-      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-      socket.on('error', reject);
-      socket.on('close', () => {
-        const [head = '', body = ''] = answer.split('\r\n\r\n');
-        resolve({ status: Number(head.split(' ')[1]), head: head.toLowerCase(), body: JSON.parse(body) });
-      });
-      socket.end(request);
-    });
+  const exchange = (request: string) => exchangeRaw(port, request);
 
   const assertCode = (
     response: { status: number; body: { code?: unknown } },
@@ -164,21 +153,7 @@ export function hostileInputSuite(running: () => RunningShop): void {
       assertCode(await shop.api('GET', `/api/products/${'a'.repeat(101)}`), 414, 'PATH_TOO_LONG');
     });
 
-    for (const [name, request, status, code] of [
-      ['a FOO method', 'FOO /api/products HTTP/1.1\r\nhost: x\r\n\r\n', 400, 'MALFORMED_REQUEST'],
-      [
-        'a 100 KB header',
-        `GET /api/products HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(100_000)}\r\n\r\n`,
-        431,
-        'HEADERS_TOO_LARGE',
-      ],
-      [
-        'two Content-Length headers',
-        'POST /api/users HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}',
-        400,
-        'MALFORMED_REQUEST',
-      ],
-    ] as const) {
+    for (const [name, request, status, code] of MALFORMED_REQUESTS) {
       it(`when a request has ${name}, then ${status} problem+json ${code}`, async () => {
         const answer = await exchange(request);
         assert.equal(answer.status, status);

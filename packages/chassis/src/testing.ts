@@ -109,3 +109,59 @@ export class MemoryConfigSource implements ConfigSource {
     return () => this.#listeners.delete(onChange);
   }
 }
+
+/** An HTTP answer read off a raw socket: for requests no HTTP client would send. */
+export interface RawAnswer {
+  status: number;
+  /** The status line and headers, lower-cased. */
+  head: string;
+  body: Record<string, unknown>;
+}
+
+/** Writes `request` as is to a socket on 127.0.0.1:`port` and reads the answer until the server closes. */
+export function exchangeRaw(port: number, request: string | Buffer): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      resolve({
+        status: Number(head.split(' ')[1]),
+        head: head.toLowerCase(),
+        body: JSON.parse(body) as RawAnswer['body'],
+      });
+    });
+    socket.end(request);
+  });
+}
+
+/** Requests Node's HTTP parser or the router refuses, with the problem every Souk server answers them with. */
+export const MALFORMED_REQUESTS = [
+  ['an unknown method', 'FOO /api/products HTTP/1.1\r\nhost: x\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+  [
+    'a 100 KB header',
+    `GET /api/products HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(100_000)}\r\n\r\n`,
+    431,
+    'HEADERS_TOO_LARGE',
+  ],
+  [
+    'two Content-Length headers',
+    'POST /api/users HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}',
+    400,
+    'MALFORMED_REQUEST',
+  ],
+  [
+    'a path that is not UTF-8',
+    'GET /api/products/%ff HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
+    400,
+    'INVALID_PATH',
+  ],
+  [
+    'a NUL in the query',
+    'GET /api/products?q=a%00b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
+    400,
+    'INVALID_TEXT',
+  ],
+] as const;

@@ -1,26 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connect } from 'node:net';
+import { MALFORMED_REQUESTS, exchangeRaw } from '@souk/chassis/testing';
 import { FakeUpstream, startGateway, type TestGateway } from './test-fixtures/fake-upstreams.ts';
 
 /** Sends raw bytes on a new connection and resolves with everything the gateway wrote back before closing. */
-function exchange(port: number, request: string | Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(answer));
-    socket.end(request);
-  });
-}
-
-/** The status and JSON body of a raw HTTP answer. */
-function parseAnswer(answer: string): { status: number; headers: string; body: Record<string, unknown> } {
-  const [head = '', body = ''] = answer.split('\r\n\r\n');
-  return { status: Number(head.split(' ')[1]), headers: head.toLowerCase(), body: JSON.parse(body) };
-}
-
 describe('the gateway facing hostile input', () => {
   let users: FakeUpstream;
   let inventory: FakeUpstream;
@@ -72,12 +55,10 @@ describe('the gateway facing hostile input', () => {
 
   it('when a request repeats Idempotency-Key, then 400 IDEMPOTENCY_KEY_INVALID and nothing is proxied', async () => {
     const before = users.received.length;
-    const answer = parseAnswer(
-      await exchange(
-        port,
-        'POST /api/users HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\n' +
-          'idempotency-key: a\r\nIdempotency-Key: b\r\ncontent-length: 2\r\n\r\n{}',
-      ),
+    const answer = await exchangeRaw(
+      port,
+      'POST /api/users HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\n' +
+        'idempotency-key: a\r\nIdempotency-Key: b\r\ncontent-length: 2\r\n\r\n{}',
     );
     assert.equal(answer.status, 400);
     assert.equal(answer.body.code, 'IDEMPOTENCY_KEY_INVALID');
@@ -99,7 +80,7 @@ describe('the gateway facing hostile input', () => {
 
   it('when a client keeps sending a too-large body after the 413, then the gateway reads it all before closing', async () => {
     const body = Buffer.alloc(20 * 1024 * 1024, 0x20);
-    const answer = await exchange(
+    const answer = await exchangeRaw(
       port,
       Buffer.concat([
         Buffer.from(`POST /api/products HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n`),
@@ -107,42 +88,15 @@ describe('the gateway facing hostile input', () => {
         body,
       ]),
     );
-    const parsed = parseAnswer(answer);
-    assert.equal(parsed.status, 413);
-    assert.match(parsed.headers, /connection: close/);
+    assert.equal(answer.status, 413);
+    assert.match(answer.head, /connection: close/);
   });
 
-  for (const [name, request, status, code] of [
-    ['an unknown method', 'FOO /api/products HTTP/1.1\r\nhost: x\r\n\r\n', 400, 'MALFORMED_REQUEST'],
-    [
-      'a 100 KB header',
-      `GET /api/products HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(100_000)}\r\n\r\n`,
-      431,
-      'HEADERS_TOO_LARGE',
-    ],
-    [
-      'two Content-Length headers',
-      'POST /api/users HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}',
-      400,
-      'MALFORMED_REQUEST',
-    ],
-    [
-      'a path that is not UTF-8',
-      'GET /api/products/%ff HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
-      400,
-      'INVALID_PATH',
-    ],
-    [
-      'a NUL in the query',
-      'GET /api/products?q=a%00b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
-      400,
-      'INVALID_TEXT',
-    ],
-  ] as const) {
+  for (const [name, request, status, code] of MALFORMED_REQUESTS) {
     it(`when a request has ${name}, then ${status} problem+json ${code}`, async () => {
-      const answer = parseAnswer(await exchange(port, request));
+      const answer = await exchangeRaw(port, request);
       assert.equal(answer.status, status);
-      assert.match(answer.headers, /content-type: application\/problem\+json/);
+      assert.match(answer.head, /content-type: application\/problem\+json/);
       assert.equal(answer.body.code, code);
       assert.equal(answer.body.status, status);
     });
