@@ -47,7 +47,17 @@ export {
   type Transaction,
 } from './db.ts';
 export { LiveConfig, YamlFileConfigSource, parseConfig, type ConfigSource } from './config.ts';
-export { StaticRegistry, type Registry } from './registry.ts';
+export {
+  DiscoverySettings,
+  DnsRegistry,
+  EtcdRegistry,
+  NoInstanceError,
+  StaticRegistry,
+  createRegistry,
+  type Registration,
+  type Registry,
+  type ServiceInstance,
+} from './registry/index.ts';
 export {
   ResiliencePolicy,
   UpstreamClient,

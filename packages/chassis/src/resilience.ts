@@ -1,5 +1,6 @@
-// Outbound calls: every upstream gets a keep-alive pool and a policy of bulkhead, retry with exponential
-// backoff and jitter, circuit breaker and timeout (cockatiel), configured per upstream and hot-reloadable.
+// Outbound calls: every upstream gets a keep-alive pool per instance, client-side balancing across its
+// instances, and a policy of bulkhead, retry with exponential backoff and jitter, circuit breaker and timeout
+// (cockatiel), configured per upstream and hot-reloadable.
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
@@ -19,6 +20,7 @@ import {
 } from 'cockatiel';
 import Type, { type Static } from 'typebox';
 import { Pool, type Dispatcher } from 'undici';
+import { NoInstanceError, type Registry, type ServiceInstance } from './registry/index.ts';
 import { continueTrace, currentTrace } from './trace-context.ts';
 
 export const ResiliencePolicy = Type.Object(
@@ -94,13 +96,21 @@ const isTransient = (error: unknown) =>
     typeof error.code === 'string' &&
     error.code.startsWith('UND_ERR')) ||
   isConnectError(error);
-const isConnectError = (error: unknown) =>
-  error instanceof Error &&
-  ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? '');
+/** No connection, or one that broke before any answer: says nothing about the request, much about the instance. */
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const errorCode = (error: unknown) =>
+  error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+const isConnectError = (error: unknown) => CONNECT_ERRORS.has(errorCode(error) ?? '');
 
 export class UpstreamClient {
   readonly name: string;
-  readonly #baseUrl: () => string;
+  readonly #registry: Pick<Registry, 'pick' | 'track'>;
   readonly #pools = new Map<string, Pool>();
   #policy!: {
     breakerAndBulkhead: IPolicy;
@@ -108,9 +118,10 @@ export class UpstreamClient {
     composed: Map<string, IPolicy<ICancellationContext & IDefaultPolicyContext>>;
   };
 
-  constructor(name: string, baseUrl: () => string, policy: ResiliencePolicy) {
+  /** `name` is the service called; `registry` says which of its instances each call goes to. */
+  constructor(name: string, registry: Pick<Registry, 'pick' | 'track'>, policy: ResiliencePolicy) {
     this.name = name;
-    this.#baseUrl = baseUrl;
+    this.#registry = registry;
     this.configure(policy);
   }
 
@@ -157,7 +168,7 @@ export class UpstreamClient {
     const policy = this.#composedPolicy(attempts, call.timeoutMs ?? config.timeoutMs);
     try {
       return await policy.execute(async ({ signal }) => {
-        const response = await this.#send(call, signal);
+        const response = await this.#attempt(call, signal, safe);
         if (TRANSIENT_STATUSES.has(response.status)) throw new TransientStatus(response);
         return response;
       });
@@ -169,7 +180,8 @@ export class UpstreamClient {
         throw new UpstreamUnavailableError(this.name, 'circuit-open', { cause: error });
       if (error instanceof BulkheadRejectedError)
         throw new UpstreamUnavailableError(this.name, 'overloaded', { cause: error });
-      if (isTransient(error)) throw new UpstreamUnavailableError(this.name, 'unreachable', { cause: error });
+      if (isTransient(error) || error instanceof NoInstanceError)
+        throw new UpstreamUnavailableError(this.name, 'unreachable', { cause: error });
       throw error;
     }
   }
@@ -192,8 +204,35 @@ export class UpstreamClient {
     this.#pools.clear();
   }
 
-  async #send(call: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
-    const origin = this.#baseUrl();
+  /**
+   * One attempt of the policy: to the instance the balancer picks, then, while connections fail, to the others.
+   * Nothing reached a refused instance, so any call may move on; after a reset, only a safe one may.
+   */
+  async #attempt(call: UpstreamRequest, signal: AbortSignal, safe: boolean): Promise<UpstreamResponse> {
+    const tried = new Set<string>();
+    let instance: ServiceInstance = this.#registry.pick(this.name);
+    for (;;) {
+      tried.add(instance.id);
+      const done = this.#registry.track(instance);
+      try {
+        const response = await this.#send(instance.url, call, signal);
+        done('ok');
+        return response;
+      } catch (error) {
+        const unreachable = isConnectError(error);
+        done(unreachable ? 'unreachable' : 'error');
+        if (!unreachable || signal.aborted || !(safe || errorCode(error) === 'ECONNREFUSED')) throw error;
+        try {
+          instance = this.#registry.pick(this.name, tried);
+        } catch (noOther) {
+          if (noOther instanceof NoInstanceError) throw error;
+          throw noOther;
+        }
+      }
+    }
+  }
+
+  async #send(origin: string, call: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
     let pool = this.#pools.get(origin);
     if (pool === undefined) {
       pool = new Pool(origin, { connections: 128, keepAliveTimeout: 10_000 });

@@ -5,6 +5,7 @@ import { StrictObject } from '@souk/contracts';
 import { createService, type Service, type ServiceConfig } from './service.ts';
 import { MemoryConfigSource, createTestDatabase, testEnvironment, type TestDatabase } from './testing.ts';
 import { requireAdmin } from './auth.ts';
+import { StaticRegistry } from './registry/index.ts';
 import { UpstreamClient } from './resilience.ts';
 
 const extra = { greeting: Type.String({ default: 'hello' }) };
@@ -37,13 +38,17 @@ describe('createService', () => {
     service.app.get('/greeting', async () => ({ greeting: service.config.current.greeting }));
     service.app.get('/notes/:id', async (request) => request.params);
     service.app.get('/admin', async (request) => requireAdmin(request));
-    const unreachable = new UpstreamClient('inventory', () => 'http://127.0.0.1:9', {
-      timeoutMs: 500,
-      retries: 0,
-      retryBaseDelayMs: 1,
-      breaker: { consecutiveFailures: 5, halfOpenAfterMs: 1000 },
-      bulkhead: { limit: 1, queue: 1 },
-    });
+    const unreachable = new UpstreamClient(
+      'inventory',
+      new StaticRegistry(() => ({ inventory: 'http://127.0.0.1:9' })),
+      {
+        timeoutMs: 500,
+        retries: 0,
+        retryBaseDelayMs: 1,
+        breaker: { consecutiveFailures: 5, halfOpenAfterMs: 1000 },
+        bulkhead: { limit: 1, queue: 1 },
+      },
+    );
     service.onClose(() => unreachable.close());
     service.app.get('/needs-inventory', async () => unreachable.request({ method: 'GET', path: '/' }));
     service.app.get('/boom', async () => {

@@ -30,7 +30,7 @@ import { Health } from './health.ts';
 import { IDENTITY_HEADER, createIdentitySigner, type Identity, type IdentitySigner } from './identity.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, instrumentHttp } from './metrics.ts';
-import { StaticRegistry, type Registry } from './registry.ts';
+import { DiscoverySettings, createRegistry, type Registry } from './registry/index.ts';
 import { ResiliencePolicy, UpstreamClient } from './resilience.ts';
 import { IDEMPOTENCY_MIGRATIONS, pruneExpiredIdempotencyKeys } from './idempotency/index.ts';
 import { RetentionWorker, type RetentionRule } from './retention.ts';
@@ -83,6 +83,8 @@ const baseConfigProperties = (port: number) => ({
     {
       host: Type.String({ default: '127.0.0.1' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: port }),
+      /** The URL this instance registers, when others reach it by another address than it listens on. */
+      advertiseUrl: Type.Optional(Type.String()),
     },
     { default: {} },
   ),
@@ -93,6 +95,7 @@ const baseConfigProperties = (port: number) => ({
   ),
   internal: Type.Object({ secret: Type.String({ minLength: 32 }) }),
   registry: Type.Record(Type.String(), Type.String(), { default: localAddresses }),
+  discovery: DiscoverySettings,
   upstreams: Type.Record(Type.String(), ResiliencePolicy, { default: {} }),
   messaging: Type.Object(
     {
@@ -268,7 +271,16 @@ export async function createService<P extends TProperties = Record<never, never>
   instrumentHttp(app, metrics);
 
   const closers: Array<() => Promise<void> | void> = [stopWatching];
-  const registry: Registry = new StaticRegistry(() => config.current.registry);
+  const registry: Registry = createRegistry({
+    services: Object.keys(LOCAL_PORTS),
+    discovery: () => config.current.discovery,
+    table: () => config.current.registry,
+    version: env.npm_package_version ?? '0.1.0',
+    log,
+  });
+  await registry.start();
+  health.addCheck('registry', registry.check);
+  closers.push(() => registry.close());
 
   let db: Pool | undefined;
   if (options.migrations) {
@@ -353,7 +365,7 @@ export async function createService<P extends TProperties = Record<never, never>
     upstream(name) {
       let client = upstreams.get(name);
       if (client === undefined) {
-        client = new UpstreamClient(name, () => registry.resolve(name), policyFor(name));
+        client = new UpstreamClient(name, registry, policyFor(name));
         upstreams.set(name, client);
       }
       return client;
@@ -372,7 +384,10 @@ export async function createService<P extends TProperties = Record<never, never>
       const { host, port } = config.current.http;
       await messaging?.start();
       const address = await app.listen({ host, port });
-      await registry.register({ service: options.name, url: address });
+      await registry.register({
+        service: options.name,
+        url: config.current.http.advertiseUrl ?? address,
+      });
       for (const worker of workers) await worker.start();
       const shutdown = (signal: string) => {
         log.info({ signal }, 'draining');

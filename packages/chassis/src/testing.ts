@@ -1,6 +1,11 @@
-// Test support: throwaway databases on a real PostgreSQL server and a service configured for a test.
+// Test support: throwaway databases on a real PostgreSQL server, throwaway etcd servers, and a service
+// configured for a test.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import type { ConfigSource } from './config.ts';
 
@@ -40,6 +45,114 @@ export async function skipWithoutRabbitMq(
   const reason = `RabbitMQ is not answering on ${new URL(url).host} (start it, or set SOUK_TEST_AMQP_URL)`;
   if (env.CI === 'true') throw new Error(`${reason}; with CI=true that is a failure, not a skip`);
   return reason;
+}
+
+/** The etcd binary: SOUK_TEST_ETCD_BIN, else the first `etcd` on the PATH. */
+function findEtcd(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates =
+    env.SOUK_TEST_ETCD_BIN === undefined
+      ? (env.PATH ?? '').split(path.delimiter).map((folder) => path.join(folder, 'etcd'))
+      : [env.SOUK_TEST_ETCD_BIN];
+  return candidates.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** For `describe(…, { skip })` of a test that needs etcd: the one line that says there is none, or undefined. */
+export function skipWithoutEtcd(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (findEtcd(env) !== undefined) return undefined;
+  const reason = 'no etcd binary on the PATH (install etcd-server, or set SOUK_TEST_ETCD_BIN)';
+  if (env.CI === 'true') throw new Error(`${reason}; with CI=true that is a failure, not a skip`);
+  return reason;
+}
+
+export interface TestEtcd {
+  /** The client URL, e.g. `http://127.0.0.1:40123`. */
+  url: string;
+  /** Kills the server, keeping its data, as an outage would. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data. */
+  restart(): Promise<void>;
+  /** Kills it and removes its data. */
+  stop(): Promise<void>;
+}
+
+/** A single-member etcd on free ports with its data in a temporary folder, answering when this resolves. */
+export async function startTestEtcd(): Promise<TestEtcd> {
+  const binary = findEtcd();
+  if (binary === undefined) throw new Error(skipWithoutEtcd() ?? 'no etcd binary');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'souk-etcd-'));
+  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const url = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const args = [
+    `--name=test`,
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${url}`,
+    `--advertise-client-urls=${url}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=test=${peer}`,
+    '--log-level=error',
+  ];
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    const started = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    started.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    child = started;
+    const deadline = Date.now() + 15_000;
+    while (!(await etcdHealthy(url))) {
+      if (started.exitCode !== null || Date.now() > deadline) {
+        started.kill('SIGKILL');
+        throw new Error(`etcd did not start on ${url}: ${stderr.trim()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  const kill = async () => {
+    const running = child;
+    child = undefined;
+    if (running === undefined || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGKILL');
+    await exited;
+  };
+  await launch();
+  return {
+    url,
+    kill,
+    restart: launch,
+    async stop() {
+      await kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function etcdHealthy(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+    return response.ok && ((await response.json()) as { health?: string }).health === 'true';
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export interface TestDatabase {
