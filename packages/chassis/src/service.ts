@@ -184,6 +184,8 @@ export interface Service<C> {
   addWorker(worker: Worker): void;
   /** Prunes a table of the service's on the retention schedule; only with a database. */
   retain(rule: RetentionRule): void;
+  /** More of this instance to publish in the registry, e.g. the address of its gRPC server; before start(). */
+  advertise(extra: { grpcUrl?: string }): void;
   /** Listens, then drains and stops on SIGTERM/SIGINT. Resolves with the bound address. */
   start(): Promise<string>;
   stop(): Promise<void>;
@@ -341,6 +343,7 @@ export async function createService<P extends TProperties = Record<never, never>
     }
   });
 
+  const advertised: { grpcUrl?: string } = {};
   let stopping: Promise<void> | undefined;
   const workers: Worker[] = retention === undefined ? [] : [retention];
   const service: Service<ServiceConfig<P>> = {
@@ -376,6 +379,9 @@ export async function createService<P extends TProperties = Record<never, never>
     addWorker(worker) {
       workers.push(worker);
     },
+    advertise(extra) {
+      Object.assign(advertised, extra);
+    },
     retain(rule) {
       if (retention === undefined) throw new Error(`${options.name} was created without a database`);
       retention.add(rule);
@@ -385,6 +391,7 @@ export async function createService<P extends TProperties = Record<never, never>
       await messaging?.start();
       const address = await app.listen({ host, port });
       await registry.register({
+        ...advertised,
         service: options.name,
         url: config.current.http.advertiseUrl ?? address,
       });

@@ -74,6 +74,7 @@ export async function buildUsers(options: { env?: NodeJS.ProcessEnv; configSourc
     log,
   });
   service.onClose(() => grpc.close());
+  service.advertise({ grpcUrl: `${config.current.grpc.host}:${grpc.port}` });
   service.retain({
     name: 'spent-refresh-tokens',
     keepMs: () => config.current.tokens.keepSpentMs,
