@@ -1,7 +1,9 @@
-// `npm run bench:orders`: orders per second and the latency from POST /api/orders to CONFIRMED, on the local
-// profile (a fresh shop on embedded PostgreSQL and the PostgreSQL bus), driven through the gateway.
-// Options: --orders N (default 600), --concurrency N (default 24), --transport postgres|amqp.
-// Writes a latency histogram to bench/results/orders-<transport>.svg.
+// `npm run bench:orders`: orders per second and the latency from POST /api/orders to CONFIRMED, driven through
+// the gateway of a fresh shop: the local profile (embedded PostgreSQL and the PostgreSQL bus, or RabbitMQ with
+// --transport amqp) and, with --fleet, the fleet as `npm run start:fleet` runs it (2 instances of each service and
+// 2 gateways on PostgreSQL, RabbitMQ, Redis and etcd), one after the other in the same run.
+// Options: --orders N (default 600), --concurrency N (default 24), --transport postgres|amqp, --fleet.
+// Writes a latency histogram per profile to bench/results/orders-<profile>.svg.
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -11,12 +13,14 @@ import { parseArgs } from 'node:util';
 import { deleteAmqpTopology } from '@souk/chassis';
 import { TEST_CARDS } from '@souk/contracts';
 import { startShop } from '@souk/supervisor';
+import { parseInstances, startFleet } from '../supervisor/src/fleet.ts';
 
 const { values } = parseArgs({
   options: {
     orders: { type: 'string', default: '600' },
     concurrency: { type: 'string', default: '24' },
     transport: { type: 'string', default: 'postgres' },
+    fleet: { type: 'boolean', default: false },
   },
 });
 const totalOrders = Number(values.orders);
@@ -24,51 +28,122 @@ const concurrency = Number(values.concurrency);
 const transport = values.transport === 'amqp' ? 'amqp' : 'postgres';
 const root = fileURLToPath(new URL('../', import.meta.url));
 const admin = { email: 'bench-admin@souk.local', password: 'bench-admin-password' };
+const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
-const dataDir = await mkdtemp(path.join(tmpdir(), 'souk-bench-'));
-const namespace = `souk-bench-${randomUUID().slice(0, 8)}`;
-console.log(`Starting a fresh shop (${transport} transport)…`);
-const shop = await startShop({
-  root,
-  dataDir,
-  databasePort: 54349,
-  portOffset: 200,
-  env: {
-    ...process.env,
-    SOUK_ADMIN_EMAIL: admin.email,
-    SOUK_ADMIN_PASSWORD: admin.password,
-    SOUK__LOG__LEVEL: 'warn',
-    SOUK__MESSAGING__TRANSPORT: transport,
-    SOUK__MESSAGING__NAMESPACE: namespace,
-  },
-  // Every benchmark customer registers from this one IP, in a burst.
-  serviceEnv: { gateway: { SOUK__RATE_LIMIT__REGISTER_MAX: String(Math.max(10, concurrency)) } },
-  say: (line) => console.log(`  ${line}`),
-  onLogLine: (source, line) => {
-    if (/"level":[56]\d/.test(line)) console.log(`  ${source} ${line}`);
-  },
-});
+/** A running shop to measure: where its gateways are, what it weighs, how to take it down. */
+interface Target {
+  profile: string;
+  gatewayUrls: readonly string[];
+  memory(): Promise<{ bytes: number; processes: number } | undefined>;
+  stop(): Promise<void>;
+}
 
-const api = async (
-  method: string,
-  url: string,
-  token?: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) => {
-  const response = await fetch(`${shop.gatewayUrl}${url}`, {
-    method,
-    headers: {
-      ...headers,
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+const env = {
+  ...process.env,
+  SOUK_ADMIN_EMAIL: admin.email,
+  SOUK_ADMIN_PASSWORD: admin.password,
+  SOUK__LOG__LEVEL: 'warn',
+};
+// Every benchmark customer registers from this one IP, in a burst.
+const gatewayEnv = { SOUK__RATE_LIMIT__REGISTER_MAX: String(Math.max(10, concurrency)) };
+const say = (line: string) => console.log(`  ${line}`);
+const onLogLine = (source: string, line: string) => {
+  if (/"level":[56]\d/.test(line)) console.log(`  ${source} ${line}`);
 };
 
-try {
+async function localTarget(): Promise<Target> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'souk-bench-'));
+  const namespace = `souk-bench-${randomUUID().slice(0, 8)}`;
+  console.log(`Starting a fresh local shop (${transport} transport)…`);
+  const shop = await startShop({
+    root,
+    dataDir,
+    databasePort: 54359,
+    portOffset: 200,
+    env: { ...env, SOUK__MESSAGING__TRANSPORT: transport, SOUK__MESSAGING__NAMESPACE: namespace },
+    serviceEnv: { gateway: gatewayEnv },
+    say,
+    onLogLine,
+  });
+  return {
+    profile: `local-${transport}`,
+    gatewayUrls: [shop.gatewayUrl],
+    memory: () => shop.memory(),
+    async stop() {
+      await shop.stop();
+      await rm(dataDir, { recursive: true, force: true });
+      if (transport === 'amqp') await deleteAmqpTopology(AMQP_URL, namespace, ['notifications']);
+    },
+  };
+}
+
+async function fleetTarget(): Promise<Target> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'souk-bench-fleet-'));
+  const namespace = `souk_bench_${randomUUID().slice(0, 8)}`;
+  console.log('Starting a fresh fleet (2 instances of each service, 2 gateways)…');
+  const fleet = await startFleet({
+    root,
+    dataDir,
+    env: { SOUK_ETCD_URL: 'http://127.0.0.1:23890', ...env },
+    instances: parseInstances('2'),
+    gatewayPorts: [8280, 8281],
+    namespace,
+    serviceEnv: { gateway: gatewayEnv },
+    say,
+    onLogLine,
+  });
+  return {
+    profile: 'fleet',
+    gatewayUrls: fleet.gatewayUrls,
+    memory: () => fleet.memory(),
+    async stop() {
+      await fleet.stop();
+      await rm(dataDir, { recursive: true, force: true });
+      await deleteAmqpTopology(AMQP_URL, namespace.replaceAll('_', '-'), ['notifications']);
+    },
+  };
+}
+
+const summaries = [];
+for (const start of values.fleet ? [localTarget, fleetTarget] : [localTarget]) {
+  const target = await start();
+  try {
+    summaries.push(await measure(target));
+  } finally {
+    await target.stop();
+  }
+}
+if (summaries.length > 1) {
+  console.log('\n| profile | capacity (orders/s) | rate | p50 | p90 | p99 | memory |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const { profile, capacityOrdersPerSecond, latencyPhase, latencyMs, memoryMiB } of summaries)
+    console.log(
+      `| ${profile} | ${capacityOrdersPerSecond} | ${latencyPhase.targetOrdersPerSecond}/s | ${latencyMs.p50} ms | ${latencyMs.p90} ms | ${latencyMs.p99} ms | ${memoryMiB ?? '?'} MiB |`,
+    );
+}
+
+async function measure(target: Target) {
+  let next = 0;
+  /** Requests go round the target's gateways. */
+  const api = async (
+    method: string,
+    url: string,
+    token?: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const gateway = target.gatewayUrls[next++ % target.gatewayUrls.length]!;
+    const response = await fetch(`${gateway}${url}`, {
+      method,
+      headers: {
+        ...headers,
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
   const adminToken = (await api('POST', '/api/auth/login', undefined, admin)).body.accessToken as string;
   const product = await api('POST', '/api/products', adminToken, {
     sku: `BENCH-${randomUUID().slice(0, 8)}`,
@@ -87,9 +162,10 @@ try {
     );
   }
 
-  const capacity = await runPhase(tokens, product.body.id, totalOrders, undefined, 'capacity');
+  const capacity = await runPhase(api, tokens, product.body.id, totalOrders, undefined, 'capacity');
   const rate = Math.max(1, Math.floor(capacity.ordersPerSecond / 2));
   const { latencies, outcomes, ordersPerSecond } = await runPhase(
+    api,
     tokens,
     product.body.id,
     Math.min(totalOrders, rate * 10),
@@ -99,9 +175,9 @@ try {
 
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  const memory = await shop.memory();
+  const memory = await target.memory();
   const summary = {
-    transport,
+    profile: target.profile,
     orders: totalOrders,
     concurrency,
     capacityOrdersPerSecond: capacity.ordersPerSecond,
@@ -122,18 +198,14 @@ try {
   };
   console.log(`\n${JSON.stringify(summary, null, 2)}\n`);
   console.log(histogramText(sorted));
-  const file = path.join(root, 'bench', 'results', `orders-${transport}.svg`);
+  const file = path.join(root, 'bench', 'results', `orders-${target.profile}.svg`);
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(
     file,
     histogramSvg(sorted, { ...summary, ordersPerSecond: capacity.ordersPerSecond, rate }),
   );
   console.log(`Chart: ${path.relative(process.cwd(), file)}`);
-} finally {
-  await shop.stop();
-  await rm(dataDir, { recursive: true, force: true });
-  if (transport === 'amqp')
-    await deleteAmqpTopology('amqp://guest:guest@127.0.0.1:5672', namespace, ['notifications']);
+  return summary;
 }
 
 /**
@@ -142,6 +214,13 @@ try {
  * terminal (same machine, same clock); throughput is the orders over that whole span.
  */
 async function runPhase(
+  api: (
+    method: string,
+    url: string,
+    token?: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ) => Promise<{ status: number; body: any }>, // eslint-disable-line @typescript-eslint/no-explicit-any
   tokens: string[],
   productId: string,
   count: number,
@@ -230,7 +309,7 @@ function histogramSvg(
     rate: number;
     ordersPerSecond: number;
     latencyMs: Record<string, number>;
-    transport: string;
+    profile: string;
   },
 ): string {
   const { width, counts } = buckets(sorted);
@@ -248,7 +327,7 @@ function histogramSvg(
     `<line x1="${x(ms)}" x2="${x(ms)}" y1="${pad}" y2="${h - pad}" stroke="${color}" stroke-dasharray="4 3"/><text x="${x(ms) + 4}" y="${pad + 12}" fill="${color}">${label} ${ms} ms</text>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="white"/>
-<text x="${pad}" y="24" font-size="15">POST /api/orders → CONFIRMED at ${summary.rate} orders/s (${summary.transport} bus); capacity ${summary.ordersPerSecond} orders/s</text>
+<text x="${pad}" y="24" font-size="15">POST /api/orders → CONFIRMED at ${summary.rate} orders/s (${summary.profile}); capacity ${summary.ordersPerSecond} orders/s</text>
 ${bars}
 ${marker('p50', summary.latencyMs.p50!, '#1a7f37')}${marker('p99', summary.latencyMs.p99!, '#cf222e')}
 <line x1="${pad}" x2="${w - pad}" y1="${h - pad}" y2="${h - pad}" stroke="#444"/>
