@@ -11,6 +11,11 @@ const env = process.env;
 const terminal = createTerminal(env);
 const { say, bold } = terminal;
 
+// Ctrl-C while starting stops what was started; once up, stopOnSignals takes over.
+const starting = new AbortController();
+const abortStart = () => starting.abort();
+process.once('SIGINT', abortStart);
+process.once('SIGTERM', abortStart);
 const fleet = await (async () => {
   const { values } = parseArgs({
     options: { instances: { type: 'string' }, gateways: { type: 'string', default: '8080,8081' } },
@@ -30,6 +35,7 @@ const fleet = await (async () => {
     gatewayPorts,
     say,
     onLogLine: terminal.logLine,
+    signal: starting.signal,
   });
 })().catch((error: unknown) => {
   for (const line of (error instanceof Error ? error.message : String(error)).split('\n'))
@@ -37,6 +43,8 @@ const fleet = await (async () => {
   process.exit(1);
 });
 terminal.up();
+process.off('SIGINT', abortStart);
+process.off('SIGTERM', abortStart);
 
 const memory = await fleet.memory();
 say('');

@@ -41,6 +41,8 @@ export interface FleetOptions {
   /** Environment added for every instance of a service, e.g. to shorten a timeout in a test. */
   serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   readyTimeoutMs?: number;
+  /** Aborted while starting (Ctrl-C): what was started is stopped and startFleet rejects. */
+  signal?: AbortSignal;
 }
 
 export interface FleetInstance {
@@ -176,6 +178,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         })
         .catch(() => false);
       if (ok) return;
+      if (options.signal?.aborted) throw new Error('stopped while starting');
       if (Date.now() > deadline)
         throw new Error(`${instance.label} was not ready within ${timeoutMs / 1000} s (${instance.url})`);
       await new Promise((resolve) => setTimeout(resolve, 100));
