@@ -2,7 +2,6 @@
 // health, metrics, validation, problem+json errors, identity, PostgreSQL with migrations, upstream clients
 // and graceful shutdown; main.ts then only adds routes.
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -16,13 +15,9 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import Type, { type Static, type TObject, type TProperties } from 'typebox';
-import {
-  YamlFileConfigSource,
-  parseConfig,
-  watchConfig,
-  type ConfigSource,
-  type LiveConfig,
-} from './config.ts';
+import { Counter } from 'prom-client';
+import { parseConfig, watchConfig, type ConfigSource, type LiveConfig } from './config.ts';
+import { configSourceFor } from './config-sources/index.ts';
 import { createPool, migrate, type Pool } from './db.ts';
 import { answerClientError, answerFrameworkError, installProblemHandlers, unauthorized } from './errors.ts';
 import { checkInput } from './input.ts';
@@ -139,6 +134,11 @@ type BaseConfigProperties = ReturnType<typeof baseConfigProperties>;
 
 export type ServiceConfig<P extends TProperties> = Static<TObject<BaseConfigProperties>> & Static<TObject<P>>;
 
+/** A service's whole configuration schema, the chassis' settings and its own; what the `souk` CLI validates. */
+export function configSchema<P extends TProperties = Record<never, never>>(name: ServiceName, settings?: P) {
+  return Type.Object({ ...baseConfigProperties(LOCAL_PORTS[name]), ...(settings ?? ({} as P)) });
+}
+
 export interface ServiceOptions<P extends TProperties> {
   name: ServiceName;
   /** One sentence: what the service is for. Shown in the OpenAPI document. */
@@ -190,18 +190,21 @@ export async function createService<P extends TProperties = Record<never, never>
   options: ServiceOptions<P>,
 ): Promise<Service<ServiceConfig<P>>> {
   const env = options.env ?? process.env;
-  const schema = Type.Object({
-    ...baseConfigProperties(LOCAL_PORTS[options.name]),
-    ...(options.config ?? {}),
-  });
-  const source =
-    options.configSource ??
-    new YamlFileConfigSource(
-      env.SOUK_CONFIG_FILE ?? path.join(process.cwd(), 'config', `${options.name}.yaml`),
-    );
+  const schema = configSchema(options.name, options.config);
+  const source = options.configSource ?? configSourceFor(options.name, env);
   const bootLog = createLogger(options.name, env.SOUK__LOG__LEVEL ?? 'info');
+  const metrics = createMetrics(options.name);
+  const reloads = new Counter({
+    name: 'config_reloads_total',
+    help: 'Configuration changes seen while running: applied, or refused as invalid (the old one kept).',
+    labelNames: ['result'],
+    registers: [metrics],
+  });
+  for (const result of ['applied', 'refused']) reloads.inc({ result }, 0);
   const parse = (raw: Record<string, unknown>) => parseConfig(schema, raw) as ServiceConfig<P>;
-  const { config, stop: stopWatching } = await watchConfig(parse, source, env, bootLog);
+  const { config, stop: stopWatching } = await watchConfig(parse, source, env, bootLog, (result) =>
+    reloads.inc({ result }),
+  );
   const log = bootLog;
   config.onChange((next) => {
     log.level = next.log.level;
@@ -264,7 +267,6 @@ export async function createService<P extends TProperties = Record<never, never>
 
   const health = new Health();
   health.routes(app);
-  const metrics = createMetrics(options.name);
   instrumentHttp(app, metrics);
 
   const closers: Array<() => Promise<void> | void> = [stopWatching];
