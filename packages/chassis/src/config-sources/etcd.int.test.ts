@@ -119,7 +119,8 @@ describe('the etcd config source', () => {
   });
 });
 
-const metricsText = async (service: Service<unknown>) => (await service.app.inject({ url: '/metrics' })).body;
+const metricsText = async (service: Service<ServiceConfig<typeof settings>>) =>
+  (await service.app.inject({ url: '/metrics' })).body;
 
 async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
