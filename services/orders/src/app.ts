@@ -15,7 +15,7 @@ import { paymentsParticipant } from './participants/payments.participant.ts';
 import { cancelOrderSaga } from './sagas/cancel-order.saga.ts';
 import { placeOrderSaga } from './sagas/place-order.saga.ts';
 
-const settings = {
+export const settings = {
   saga: Type.Object(
     {
       stepTimeoutMs: Type.Integer({ minimum: 100, default: 5000 }),

@@ -9,7 +9,7 @@ import type { CardProcessor } from './processor/card-processor.ts';
 import { SimulatedCardProcessor } from './processor/simulated.processor.ts';
 import { ChargeOrder } from './use-cases/charge-order.use-case.ts';
 
-const settings = {
+export const settings = {
   processor: Type.Object(
     {
       timeoutMs: Type.Integer({

@@ -10,7 +10,7 @@ import { userRoutes } from './http/users.routes.ts';
 import { createAccessTokenIssuer } from './security/access-tokens.ts';
 import { loadSigningKey } from './security/signing-keys.ts';
 
-const settings = {
+export const settings = {
   grpc: Type.Object(
     { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, default: 50051 }) },
     { default: {} },
