@@ -73,20 +73,26 @@ const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const baseConfigProperties = (port: number) => ({
   /** `local`: one machine, embedded adapters; `distributed`: many machines, shared infrastructure. */
-  profile: Type.Union([Type.Literal('local'), Type.Literal('distributed')], { default: 'local' }),
+  profile: Type.Union([Type.Literal('local'), Type.Literal('distributed')], {
+    default: 'local',
+    description: 'local or distributed; read once at start.',
+  }),
   http: Type.Object(
     {
       host: Type.String({ default: '127.0.0.1' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: port }),
     },
-    { default: {} },
+    { default: {}, description: 'Where the service listens; read once at start.' },
   ),
   log: Type.Object({ level: Type.String({ default: 'info' }) }, { default: {} }),
   database: Type.Object(
     { url: Type.Optional(Type.String()), poolSize: Type.Integer({ minimum: 1, default: 10 }) },
-    { default: {} },
+    { default: {}, description: 'The service database and its pool; read once at start.' },
   ),
-  internal: Type.Object({ secret: Type.String({ minLength: 32 }) }),
+  internal: Type.Object(
+    { secret: Type.String({ minLength: 32 }) },
+    { description: 'The secret that signs identities between services; read once at start.' },
+  ),
   registry: Type.Record(Type.String(), Type.String(), { default: localAddresses }),
   upstreams: Type.Record(Type.String(), ResiliencePolicy, { default: {} }),
   messaging: Type.Object(
@@ -105,7 +111,7 @@ const baseConfigProperties = (port: number) => ({
         { default: {} },
       ),
     },
-    { default: {} },
+    { default: {}, description: 'The event transport and its relay; read once at start.' },
   ),
   /** How long spent rows are kept before the retention worker deletes them. */
   retention: Type.Object(

@@ -11,7 +11,8 @@ import { registerReservationRoutes } from './http/reservations.routes.ts';
 export const settings = {
   seedDemoCatalog: Type.Boolean({
     default: false,
-    description: 'Add the demo catalog at start-up when there are no products yet (the local profile).',
+    description:
+      'Add the demo catalog at start-up when there are no products yet (the local profile); read once at start.',
   }),
 };
 

@@ -15,7 +15,7 @@ export const settings = {
       timeoutMs: Type.Integer({
         minimum: 1,
         default: 5000,
-        description: 'How long the card processor may take to answer a charge.',
+        description: 'How long the card processor may take to answer a charge; read once at start.',
       }),
     },
     { default: {} },
@@ -26,7 +26,7 @@ export const settings = {
         minimum: 1,
         default: 30_000,
         description:
-          'How long an unfinished request holds its key before a retry may resume it; keep it above processor.timeoutMs.',
+          'How long an unfinished request holds its key before a retry may resume it; keep it above processor.timeoutMs. Read once at start.',
       }),
     },
     { default: {} },
