@@ -100,6 +100,16 @@ describe('the etcd config source', () => {
     }
   });
 
+  it('when etcd goes away and comes back, then the last good config stays meanwhile and changes apply again', async () => {
+    await etcd.restart(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(service.config.current.limit, 7);
+    });
+    await client.put(configKey('inventory')).value('tier: { c: back }\nlimit: 8\n');
+    await waitFor(() => service.config.current.limit === 8, 10_000);
+    assert.equal(service.config.current.tier.c, 'back');
+  });
+
   it('when etcd does not answer at start, then the service fails with one line naming the endpoint', async () => {
     const started = Date.now();
     await assert.rejects(
