@@ -86,17 +86,15 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 
 /** Configuration that is malformed or breaks the schema. Its stack is only its message: an operator reads it. */
 export class ConfigError extends Error {
-  override name = 'ConfigError';
   constructor(message: string) {
     super(message);
+    this.name = new.target.name;
     this.stack = `${this.name}: ${message}`;
   }
 }
 
 /** The source could not be read (etcd unreachable); not a verdict on the configuration. */
-export class ConfigSourceError extends ConfigError {
-  override name = 'ConfigSourceError';
-}
+export class ConfigSourceError extends ConfigError {}
 
 /** The schema's complaints about raw configuration (defaults filled, env strings converted), one per path. */
 export function configProblems<T extends TSchema>(schema: T, raw: Record<string, unknown>): string[] {

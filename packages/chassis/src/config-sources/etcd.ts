@@ -44,7 +44,7 @@ export class EtcdConfigSource implements ConfigSource {
           .string()
           .catch((error: unknown) => {
             throw new ConfigSourceError(
-              `etcd did not answer (${this.description}; set SOUK_ETCD_ENDPOINTS): ${(error as Error).message}`,
+              `etcd did not answer (${this.description}; set SOUK_ETCD_ENDPOINTS): ${(error as Error).message.split('.')[0]}`,
             );
           }),
       ),
