@@ -1,63 +1,38 @@
-// Configuration: schema defaults, then a YAML file, then SOUK__SECTION__KEY environment overrides.
-// The file is watched; a valid change is applied live, an invalid one is logged and the old config kept.
-import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+// Configuration: schema defaults, then a source (a YAML file, or etcd keys), then SOUK__SECTION__KEY environment
+// overrides. The source is watched; a valid change is applied live, an invalid one is logged, counted and refused.
 import { parse as parseYaml } from 'yaml';
 import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 
-/** Where configuration comes from; the local profile reads a file, the distributed one may read etcd. */
-export interface ConfigSource {
-  readonly description: string;
-  load(): Promise<Record<string, unknown>>;
-  /** Calls `onChange` whenever the source may have changed; returns a function that stops watching. */
-  watch(onChange: () => void): () => void;
+export interface ConfigLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
 }
 
-export class YamlFileConfigSource implements ConfigSource {
+/** Where configuration comes from (config-sources/): a watched YAML file, or etcd keys. */
+export interface ConfigSource {
   readonly description: string;
-  readonly #file: string;
+  /** The raw configuration; throws ConfigError when it is malformed, ConfigSourceError when it cannot be read. */
+  load(): Promise<Record<string, unknown>>;
+  /** Calls `onChange` whenever the source may have changed; returns a function that stops watching. */
+  watch(onChange: () => void, log: ConfigLog): () => void;
+  /** Releases what the source holds when it will not be watched (the first load failed). */
+  close?(): void;
+}
 
-  constructor(file: string) {
-    this.#file = path.resolve(file);
-    this.description = this.#file;
+/** A YAML (or JSON) document that must be a mapping; empty text is an empty mapping. */
+export function parseYamlMapping(text: string, where: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${where}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
-
-  async load(): Promise<Record<string, unknown>> {
-    let text: string;
-    try {
-      text = await readFile(this.#file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw error;
-    }
-    const parsed: unknown = parseYaml(text);
-    if (parsed === null || parsed === undefined) return {};
-    if (typeof parsed !== 'object' || Array.isArray(parsed))
-      throw new Error(`${this.#file}: expected a mapping`);
-    return parsed as Record<string, unknown>;
-  }
-
-  watch(onChange: () => void): () => void {
-    // Watch the folder, not the file: editors and `kubectl` replace files by renaming over them.
-    let timer: NodeJS.Timeout | undefined;
-    let watcher: FSWatcher;
-    try {
-      watcher = watch(path.dirname(this.#file), (_event, name) => {
-        if (name !== null && name !== path.basename(this.#file)) return;
-        clearTimeout(timer);
-        timer = setTimeout(onChange, 50);
-      });
-    } catch {
-      return () => {};
-    }
-    watcher.unref();
-    return () => {
-      clearTimeout(timer);
-      watcher.close();
-    };
-  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError(`${where}: expected a mapping`);
+  return parsed as Record<string, unknown>;
 }
 
 /** `SOUK__RATE_LIMIT__MAX=5` becomes `{ rateLimit: { max: "5" } }`; the schema converts the type. */
@@ -109,8 +84,22 @@ export function deepMerge(
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** Configuration that is malformed or breaks the schema. Its stack is only its message: an operator reads it. */
 export class ConfigError extends Error {
-  override name = 'ConfigError';
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.stack = `${this.name}: ${message}`;
+  }
+}
+
+/** The source could not be read (etcd unreachable); not a verdict on the configuration. */
+export class ConfigSourceError extends ConfigError {}
+
+/** The schema's complaints about raw configuration (defaults filled, env strings converted), one per path. */
+export function configProblems<T extends TSchema>(schema: T, raw: Record<string, unknown>): string[] {
+  const converted = Value.Convert(schema, Value.Default(schema, Value.Clone(raw)));
+  return [...Value.Errors(schema, converted)].map((e) => `${e.instancePath || '/'} ${e.message}`);
 }
 
 /** Validates raw configuration against the schema, filling defaults and converting env strings. */
@@ -166,27 +155,47 @@ export async function loadConfig<C>(
   return parse(deepMerge(await source.load(), environmentOverrides(env)));
 }
 
-/** Loads the config, then keeps it current as the source changes. */
+export type ReloadResult = 'applied' | 'refused';
+
+/** Loads the config, then keeps it current as the source changes; `onReload` counts each verdict. */
 export async function watchConfig<C>(
   parse: (raw: Record<string, unknown>) => C,
   source: ConfigSource,
   env: NodeJS.ProcessEnv,
-  log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void },
+  log: ConfigLog,
+  onReload: (result: ReloadResult) => void = () => {},
 ): Promise<{ config: LiveConfig<C>; stop: () => void }> {
-  const config = new LiveConfig<C>(await loadConfig(parse, source, env));
-  const stop = source.watch(() => {
+  let initial: C;
+  try {
+    initial = await loadConfig(parse, source, env);
+  } catch (error) {
+    source.close?.();
+    throw error;
+  }
+  const config = new LiveConfig<C>(initial);
+  const reload = () =>
     loadConfig(parse, source, env).then(
       (next) => {
         if (JSON.stringify(next) === JSON.stringify(config.current)) return;
         config.replace(next, (error) => log.error({ err: error }, 'applying the new configuration failed'));
+        onReload('applied');
         log.info({ source: source.description }, 'configuration reloaded');
       },
-      (error: unknown) =>
+      (error: unknown) => {
+        if (error instanceof ConfigSourceError || !(error instanceof ConfigError)) {
+          log.warn(
+            { source: source.description, err: error },
+            'configuration unreadable; keeping the last one',
+          );
+          return;
+        }
+        onReload('refused');
         log.error(
-          { source: source.description, err: error },
-          'configuration change rejected; keeping the previous one',
-        ),
+          { source: source.description, reason: error.message },
+          'configuration change refused; keeping the previous one',
+        );
+      },
     );
-  });
+  const stop = source.watch(() => void reload(), log);
   return { config, stop };
 }

@@ -1,5 +1,6 @@
 // @souk/chassis: what every Souk service is built on.
 export {
+  configSchema,
   createService,
   LOCAL_PORTS,
   type App,
@@ -46,7 +47,27 @@ export {
   type Queryable,
   type Transaction,
 } from './db.ts';
-export { LiveConfig, YamlFileConfigSource, parseConfig, type ConfigSource } from './config.ts';
+export {
+  ConfigError,
+  ConfigSourceError,
+  LiveConfig,
+  configProblems,
+  deepMerge,
+  parseConfig,
+  parseYamlMapping,
+  type ConfigLog,
+  type ConfigSource,
+  type ReloadResult,
+} from './config.ts';
+export {
+  CONFIG_PREFIX,
+  EtcdConfigSource,
+  YamlFileConfigSource,
+  configKey,
+  configSourceFor,
+  connectEtcd,
+  etcdEndpoints,
+} from './config-sources/index.ts';
 export {
   DiscoverySettings,
   DnsRegistry,

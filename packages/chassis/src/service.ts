@@ -2,7 +2,6 @@
 // health, metrics, validation, problem+json errors, identity, PostgreSQL with migrations, upstream clients
 // and graceful shutdown; main.ts then only adds routes.
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -16,13 +15,9 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import Type, { type Static, type TObject, type TProperties } from 'typebox';
-import {
-  YamlFileConfigSource,
-  parseConfig,
-  watchConfig,
-  type ConfigSource,
-  type LiveConfig,
-} from './config.ts';
+import { Counter } from 'prom-client';
+import { parseConfig, watchConfig, type ConfigSource, type LiveConfig } from './config.ts';
+import { configSourceFor } from './config-sources/index.ts';
 import { createPool, migrate, type Pool } from './db.ts';
 import { answerClientError, answerFrameworkError, installProblemHandlers, unauthorized } from './errors.ts';
 import { checkInput } from './input.ts';
@@ -78,7 +73,10 @@ const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const baseConfigProperties = (port: number) => ({
   /** `local`: one machine, embedded adapters; `distributed`: many machines, shared infrastructure. */
-  profile: Type.Union([Type.Literal('local'), Type.Literal('distributed')], { default: 'local' }),
+  profile: Type.Union([Type.Literal('local'), Type.Literal('distributed')], {
+    default: 'local',
+    description: 'local or distributed; read once at start.',
+  }),
   http: Type.Object(
     {
       host: Type.String({ default: '127.0.0.1' }),
@@ -86,14 +84,17 @@ const baseConfigProperties = (port: number) => ({
       /** The URL this instance registers, when others reach it by another address than it listens on. */
       advertiseUrl: Type.Optional(Type.String()),
     },
-    { default: {} },
+    { default: {}, description: 'Where the service listens; read once at start.' },
   ),
   log: Type.Object({ level: Type.String({ default: 'info' }) }, { default: {} }),
   database: Type.Object(
     { url: Type.Optional(Type.String()), poolSize: Type.Integer({ minimum: 1, default: 10 }) },
-    { default: {} },
+    { default: {}, description: 'The service database and its pool; read once at start.' },
   ),
-  internal: Type.Object({ secret: Type.String({ minLength: 32 }) }),
+  internal: Type.Object(
+    { secret: Type.String({ minLength: 32 }) },
+    { description: 'The secret that signs identities between services; read once at start.' },
+  ),
   registry: Type.Record(Type.String(), Type.String(), { default: localAddresses }),
   discovery: DiscoverySettings,
   upstreams: Type.Record(Type.String(), ResiliencePolicy, { default: {} }),
@@ -113,7 +114,7 @@ const baseConfigProperties = (port: number) => ({
         { default: {} },
       ),
     },
-    { default: {} },
+    { default: {}, description: 'The event transport and its relay; read once at start.' },
   ),
   /** How long spent rows are kept before the retention worker deletes them. */
   retention: Type.Object(
@@ -141,6 +142,11 @@ const baseConfigProperties = (port: number) => ({
 type BaseConfigProperties = ReturnType<typeof baseConfigProperties>;
 
 export type ServiceConfig<P extends TProperties> = Static<TObject<BaseConfigProperties>> & Static<TObject<P>>;
+
+/** A service's whole configuration schema, the chassis' settings and its own; what the `souk` CLI validates. */
+export function configSchema<P extends TProperties = Record<never, never>>(name: ServiceName, settings?: P) {
+  return Type.Object({ ...baseConfigProperties(LOCAL_PORTS[name]), ...(settings ?? ({} as P)) });
+}
 
 export interface ServiceOptions<P extends TProperties> {
   name: ServiceName;
@@ -195,18 +201,21 @@ export async function createService<P extends TProperties = Record<never, never>
   options: ServiceOptions<P>,
 ): Promise<Service<ServiceConfig<P>>> {
   const env = options.env ?? process.env;
-  const schema = Type.Object({
-    ...baseConfigProperties(LOCAL_PORTS[options.name]),
-    ...(options.config ?? {}),
-  });
-  const source =
-    options.configSource ??
-    new YamlFileConfigSource(
-      env.SOUK_CONFIG_FILE ?? path.join(process.cwd(), 'config', `${options.name}.yaml`),
-    );
+  const schema = configSchema(options.name, options.config);
+  const source = options.configSource ?? configSourceFor(options.name, env);
   const bootLog = createLogger(options.name, env.SOUK__LOG__LEVEL ?? 'info');
+  const metrics = createMetrics(options.name);
+  const reloads = new Counter({
+    name: 'config_reloads_total',
+    help: 'Configuration changes seen while running: applied, or refused as invalid (the old one kept).',
+    labelNames: ['result'],
+    registers: [metrics],
+  });
+  for (const result of ['applied', 'refused']) reloads.inc({ result }, 0);
   const parse = (raw: Record<string, unknown>) => parseConfig(schema, raw) as ServiceConfig<P>;
-  const { config, stop: stopWatching } = await watchConfig(parse, source, env, bootLog);
+  const { config, stop: stopWatching } = await watchConfig(parse, source, env, bootLog, (result) =>
+    reloads.inc({ result }),
+  );
   const log = bootLog;
   config.onChange((next) => {
     log.level = next.log.level;
@@ -269,7 +278,6 @@ export async function createService<P extends TProperties = Record<never, never>
 
   const health = new Health();
   health.routes(app);
-  const metrics = createMetrics(options.name);
   instrumentHttp(app, metrics);
 
   const closers: Array<() => Promise<void> | void> = [stopWatching];

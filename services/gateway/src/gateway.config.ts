@@ -42,8 +42,11 @@ export const gatewayConfig = {
   routes: Type.Array(RouteConfig, { default: DEFAULT_ROUTES }),
   rateLimit: Type.Object(
     {
-      // Where counters live; read once at start. Redis joins with the distributed profile.
-      store: Type.Enum(['memory'], { default: 'memory' }),
+      // Redis joins with the distributed profile.
+      store: Type.Enum(['memory'], {
+        default: 'memory',
+        description: 'Where counters live; read once at start.',
+      }),
       /** Requests per window for one user, or for one client IP when no token is presented. */
       max: Type.Integer({ minimum: 1, default: 6000 }),
       /** `POST /api/auth/login` per client IP per window, whoever the caller claims to be. */
@@ -51,8 +54,12 @@ export const gatewayConfig = {
       /** `POST /api/users` per client IP per window: each registration costs an argon2id hash. */
       registerMax: Type.Integer({ minimum: 1, default: 10 }),
       windowMs: Type.Integer({ minimum: 1000, default: 60_000 }),
-      /** How many clients the in-memory store tracks (least recently seen dropped first); read once at start. */
-      clients: Type.Integer({ minimum: 100, default: 10_000 }),
+      clients: Type.Integer({
+        minimum: 100,
+        default: 10_000,
+        description:
+          'How many clients the in-memory store tracks (least recently seen dropped first); read once at start.',
+      }),
     },
     { default: {} },
   ),

@@ -8,10 +8,11 @@ import { ReservationsRepository } from './data/reservations.repository.ts';
 import { registerProductRoutes } from './http/products.routes.ts';
 import { registerReservationRoutes } from './http/reservations.routes.ts';
 
-const settings = {
+export const settings = {
   seedDemoCatalog: Type.Boolean({
     default: false,
-    description: 'Add the demo catalog at start-up when there are no products yet (the local profile).',
+    description:
+      'Add the demo catalog at start-up when there are no products yet (the local profile); read once at start.',
   }),
 };
 

@@ -17,7 +17,7 @@ import { ConfiguredMailer, type Mailer } from './email/mailer.ts';
 import { registerNotificationRoutes } from './http/notifications.routes.ts';
 import { notificationSubscriptions } from './subscriptions/notify-user.subscription.ts';
 
-const settings = {
+export const settings = {
   smtp: Type.Object(
     {
       url: Type.Optional(

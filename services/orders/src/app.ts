@@ -15,20 +15,20 @@ import { paymentsParticipant } from './participants/payments.participant.ts';
 import { cancelOrderSaga } from './sagas/cancel-order.saga.ts';
 import { placeOrderSaga } from './sagas/place-order.saga.ts';
 
-const settings = {
+export const settings = {
   saga: Type.Object(
     {
-      stepTimeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
-      chargeTimeoutMs: Type.Integer({ minimum: 100, default: 12_000 }),
-      stepAttempts: Type.Integer({ minimum: 1, default: 8 }),
-      retryBaseMs: Type.Integer({ minimum: 1, default: 100 }),
+      stepTimeoutMs: Type.Integer({ minimum: 100, default: 5000, description: 'Read once at start.' }),
+      chargeTimeoutMs: Type.Integer({ minimum: 100, default: 12_000, description: 'Read once at start.' }),
+      stepAttempts: Type.Integer({ minimum: 1, default: 8, description: 'Read once at start.' }),
+      retryBaseMs: Type.Integer({ minimum: 1, default: 100, description: 'Read once at start.' }),
       leaseMs: Type.Integer({
         minimum: 1000,
         default: 30_000,
         description:
-          'How long a saga stays with its runner unrenewed; longer than stepTimeoutMs and chargeTimeoutMs.',
+          'How long a saga stays with its runner unrenewed; longer than stepTimeoutMs and chargeTimeoutMs. Read once at start.',
       }),
-      scanIntervalMs: Type.Integer({ minimum: 50, default: 1000 }),
+      scanIntervalMs: Type.Integer({ minimum: 50, default: 1000, description: 'Read once at start.' }),
       keepFinishedMs: Type.Integer({
         minimum: 0,
         default: 30 * 24 * 3_600_000,
@@ -38,7 +38,7 @@ const settings = {
         minimum: 0,
         default: 60_000,
         description:
-          'How long a step waits for a participant that is down, restarting or still busy with the same key before those failures count as attempts.',
+          'How long a step waits for a participant that is down, restarting or still busy with the same key before those failures count as attempts. Read once at start.',
       }),
     },
     { default: {} },
@@ -48,7 +48,8 @@ const settings = {
       leaseMs: Type.Integer({
         minimum: 1,
         default: 30_000,
-        description: 'How long a request holds its Idempotency-Key before a retry may resume it.',
+        description:
+          'How long a request holds its Idempotency-Key before a retry may resume it; read once at start.',
       }),
     },
     { default: {} },

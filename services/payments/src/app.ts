@@ -12,13 +12,13 @@ import { SimulatedCardProcessor } from './processor/simulated.processor.ts';
 import { ChargeOrder } from './use-cases/charge-order.use-case.ts';
 import { ReconcilePendingCharges } from './use-cases/reconcile-charges.use-case.ts';
 
-const settings = {
+export const settings = {
   processor: Type.Object(
     {
       timeoutMs: Type.Integer({
         minimum: 1,
         default: 5000,
-        description: 'How long the card processor may take to answer a charge.',
+        description: 'How long the card processor may take to answer a charge; read once at start.',
       }),
     },
     { default: {} },
@@ -45,7 +45,7 @@ const settings = {
         minimum: 1,
         default: 30_000,
         description:
-          'How long an unfinished request holds its key before a retry may resume it; keep it above processor.timeoutMs.',
+          'How long an unfinished request holds its key before a retry may resume it; keep it above processor.timeoutMs. Read once at start.',
       }),
     },
     { default: {} },

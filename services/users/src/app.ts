@@ -10,15 +10,24 @@ import { userRoutes } from './http/users.routes.ts';
 import { createAccessTokenIssuer } from './security/access-tokens.ts';
 import { loadSigningKey } from './security/signing-keys.ts';
 
-const settings = {
+export const settings = {
   grpc: Type.Object(
     { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, default: 50051 }) },
-    { default: {} },
+    { default: {}, description: 'Where the gRPC server listens; read once at start.' },
   ),
   tokens: Type.Object(
     {
-      accessTtlSeconds: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
-      refreshTtlSeconds: Type.Integer({ minimum: 3600, default: 30 * 24 * 3600 }),
+      accessTtlSeconds: Type.Integer({
+        minimum: 60,
+        maximum: 3600,
+        default: 900,
+        description: 'Lifetime of an access token; read once at start.',
+      }),
+      refreshTtlSeconds: Type.Integer({
+        minimum: 3600,
+        default: 30 * 24 * 3600,
+        description: 'Lifetime of a refresh token; read once at start.',
+      }),
       keepSpentMs: Type.Integer({
         minimum: 0,
         default: 7 * 24 * 3_600_000,
@@ -32,7 +41,10 @@ const settings = {
       maxFailures: Type.Integer({ minimum: 1, maximum: 10, default: 10 }),
       windowSeconds: Type.Integer({ minimum: 1, default: 300 }),
     },
-    { default: {} },
+    {
+      default: {},
+      description: 'Failed logins allowed per window before an account is locked; read once at start.',
+    },
   ),
 };
 
