@@ -3,20 +3,20 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { configKey, connectEtcd, parseConfig, parseYamlMapping } from '@souk/chassis';
-import { startEtcdForConfigTests, type TestEtcd } from '../packages/chassis/src/config-sources/test-etcd.ts';
+import { skipWithoutEtcd, startTestEtcd, type TestEtcd } from '@souk/chassis/testing';
 import { configSchemaOf } from './schemas.ts';
 
 const run = promisify(execFile);
 const CLI = new URL('./souk.ts', import.meta.url).pathname;
 const SECRET = 'a-shared-secret-of-at-least-32-characters';
 
-describe('souk config', () => {
+describe('souk config', { skip: skipWithoutEtcd() }, () => {
   let etcd: TestEtcd;
   let client: ReturnType<typeof connectEtcd>;
 
   const souk = async (...args: string[]) => {
     try {
-      const { stdout, stderr } = await run(process.execPath, [CLI, ...args, `--endpoints=${etcd.endpoint}`]);
+      const { stdout, stderr } = await run(process.execPath, [CLI, ...args, `--endpoints=${etcd.url}`]);
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };
@@ -26,8 +26,8 @@ describe('souk config', () => {
   const stored = async (name: string) => (await client.get(configKey(name)).string()) ?? '';
 
   before(async () => {
-    etcd = await startEtcdForConfigTests();
-    client = connectEtcd([etcd.endpoint]);
+    etcd = await startTestEtcd();
+    client = connectEtcd([etcd.url]);
     await client.put(configKey('shared')).value(`internal: { secret: ${SECRET} }\n`);
     await client.put(configKey('gateway')).value('# tuned for the sale\nrateLimit:\n  loginMax: 100\n');
   });
@@ -80,7 +80,7 @@ describe('souk config', () => {
 
   it('when the file is edited in $EDITOR, then the saved YAML is validated before it is written', async () => {
     const edit = (editor: string) =>
-      run(process.execPath, [CLI, 'config', 'edit', 'gateway', `--endpoints=${etcd.endpoint}`], {
+      run(process.execPath, [CLI, 'config', 'edit', 'gateway', `--endpoints=${etcd.url}`], {
         env: { ...process.env, EDITOR: editor },
       }).then(
         ({ stdout }) => ({ code: 0, stdout }),
