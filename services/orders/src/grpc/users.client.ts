@@ -78,6 +78,9 @@ export function usersGrpcClient(options: {
       const client = new Users(address, grpc.credentials.createInsecure(), {
         'grpc.service_config': retryPolicy(settings.attempts),
         'grpc.enable_retries': 1,
+        // A restarted users instance is found again within the retries' backoff, not after gRPC's default 1 s.
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
       });
       channel = {
         address,
