@@ -117,6 +117,11 @@ export class SharedCounters implements Counter {
     );
   }
 
+  /** A route with limits of its own counts under the same keys; the gateway's buckets are in the keys already. */
+  child(): this {
+    return this;
+  }
+
   close(): void {
     this.#redis.disconnect();
   }
