@@ -67,6 +67,9 @@ function ownSettings(name: ServiceName, settings: ServiceSettings): NodeJS.Proce
         SOUK_ADMIN_PASSWORD: settings.admin.password,
         SOUK__GRPC__PORT: String(settings.grpcPort),
       };
+    case 'orders':
+      // Orders asks users over gRPC, wherever the port offset put it.
+      return { SOUK__USERS__GRPC_URL: `127.0.0.1:${settings.grpcPort}` };
     case 'inventory':
       return { SOUK__SEED_DEMO_CATALOG: 'true' };
     default:

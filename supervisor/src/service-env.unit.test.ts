@@ -40,7 +40,13 @@ describe('a service environment', () => {
       SOUK_CONFIG_FILE: '/repo/config/orders.yaml',
       SOUK__DATABASE__URL: 'postgres://db/orders',
       SOUK__MESSAGING__BUS_URL: 'postgres://db/bus',
+      SOUK__USERS__GRPC_URL: '127.0.0.1:50051',
     });
+  });
+
+  it("when the gRPC port is shifted, then orders is told where users' gRPC API went", () => {
+    const orders = serviceEnvironment('orders', parent, { ...settings, grpcPort: 50151 });
+    assert.equal(orders.SOUK__USERS__GRPC_URL, '127.0.0.1:50151');
   });
 
   it('when built for users, then only it gets the admin credentials the supervisor settled on, and its gRPC port', () => {

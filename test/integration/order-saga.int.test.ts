@@ -1,4 +1,4 @@
-// The order saga against the real inventory and payments services, in-process on throwaway databases.
+// The order saga against the real users, inventory and payments services, in-process on throwaway databases.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -7,17 +7,29 @@ import { TEST_CARDS } from '@souk/contracts';
 import { buildInventory } from '@souk/inventory';
 import { buildOrders } from '@souk/orders';
 import { buildPayments } from '@souk/payments';
+import { buildUsers } from '@souk/users';
 
 type Built<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 
 describe('the order saga with real participants', () => {
   const databases: TestDatabase[] = [];
+  let users: Built<typeof buildUsers>;
   let inventory: Built<typeof buildInventory>;
   let payments: Built<typeof buildPayments>;
   let orders: Built<typeof buildOrders>;
   let ordersEnv: NodeJS.ProcessEnv;
   const exp = () => Math.floor(Date.now() / 1000) + 600;
-  const userId = randomUUID();
+  let userId: string;
+  /** Orders asks users whether an account may order, so every customer here is a registered one. */
+  const newCustomer = async () => {
+    const response = await users.app.inject({
+      method: 'POST',
+      url: '/api/users',
+      payload: { email: `${randomUUID()}@example.com`, password: 'a-long-password-1', name: 'Customer' },
+    });
+    assert.equal(response.statusCode, 201, response.body);
+    return response.json<{ id: string }>().id;
+  };
   const as = (sub: string, role: 'customer' | 'admin' = 'customer') => ({
     'x-souk-identity': orders.identity.sign({ kind: 'user', sub, role, exp: exp() }),
   });
@@ -29,6 +41,11 @@ describe('the order saga with real participants', () => {
   };
 
   before(async () => {
+    users = await buildUsers({
+      env: { ...testEnvironment(await database('saga_users')), SOUK__GRPC__PORT: '0' },
+    });
+    await users.app.ready();
+    userId = await newCustomer();
     inventory = await buildInventory({ env: testEnvironment(await database('saga_inventory')) });
     payments = await buildPayments({
       env: { ...testEnvironment(await database('saga_payments')), SOUK__PROCESSOR__TIMEOUT_MS: '300' },
@@ -37,6 +54,7 @@ describe('the order saga with real participants', () => {
     ordersEnv = {
       ...testEnvironment(await database('saga_orders')),
       SOUK__REGISTRY: JSON.stringify({ inventory: inventoryUrl, payments: paymentsUrl }),
+      SOUK__USERS__GRPC_URL: `127.0.0.1:${users.grpcPort}`,
       SOUK__SAGA__STEP_ATTEMPTS: '2',
       SOUK__SAGA__RETRY_BASE_MS: '10',
       SOUK__SAGA__CHARGE_TIMEOUT_MS: '2000',
@@ -50,6 +68,7 @@ describe('the order saga with real participants', () => {
     await orders?.stop();
     await payments?.stop();
     await inventory?.stop();
+    await users?.stop();
     await Promise.all(databases.map((db) => db.drop()));
   });
 
@@ -361,7 +380,7 @@ describe('the order saga with real participants', () => {
     assert.equal(await available(productId), 9, 'one reservation');
     assert.equal((await paymentsOf(id)).length, 1, 'one charge');
     // Keys are scoped per user: the same key from someone else is a new request.
-    const other = randomUUID();
+    const other = await newCustomer();
     const theirs = await placeOrder(body, key, other);
     assert.equal(theirs.statusCode, 202);
     assert.notEqual(theirs.json().id, id);
@@ -369,7 +388,7 @@ describe('the order saga with real participants', () => {
 
   it('when a retry resumes a key whose lease ran out while the first attempt still waits for prices, then one order and one saga between them', async () => {
     const productId = await createProduct(5);
-    const user = randomUUID();
+    const user = await newCustomer();
     const body = { items: [{ productId, quantity: 1 }], payment: { card: TEST_CARDS.approves } };
     const key = randomUUID();
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

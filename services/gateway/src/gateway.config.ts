@@ -42,11 +42,17 @@ export const gatewayConfig = {
   routes: Type.Array(RouteConfig, { default: DEFAULT_ROUTES }),
   rateLimit: Type.Object(
     {
-      // Redis joins with the distributed profile.
-      store: Type.Enum(['memory'], {
-        default: 'memory',
-        description: 'Where counters live; read once at start.',
-      }),
+      /**
+       * Where counters live; read once at start. `redis` shares one limit across every gateway; while Redis is
+       * unreachable each gateway counts in its own memory instead.
+       */
+      store: Type.Enum(['memory', 'redis'], { default: 'memory' }),
+      /** The Redis the shared counters live in; read once at start. */
+      redisUrl: Type.String({ default: 'redis://127.0.0.1:6379' }),
+      /** Prepended to every counter's Redis key, so gateways of one shop share counters and others don't. */
+      redisKeyPrefix: Type.String({ default: 'souk:rate-limit:' }),
+      /** A Redis command slower than this counts the request in memory instead; read once at start. */
+      redisTimeoutMs: Type.Integer({ minimum: 10, maximum: 5000, default: 200 }),
       /** Requests per window for one user, or for one client IP when no token is presented. */
       max: Type.Integer({ minimum: 1, default: 6000 }),
       /** `POST /api/auth/login` per client IP per window, whoever the caller claims to be. */

@@ -8,6 +8,7 @@ import {
   type ConfigSource,
 } from '@souk/chassis';
 import Type from 'typebox';
+import { usersGrpcClient } from './grpc/users.client.ts';
 import { orderRoutes } from './http/orders.routes.ts';
 import { Orders, type PublishEvent } from './orders.ts';
 import { inventoryParticipant } from './participants/inventory.participant.ts';
@@ -16,6 +17,17 @@ import { cancelOrderSaga } from './sagas/cancel-order.saga.ts';
 import { placeOrderSaga } from './sagas/place-order.saga.ts';
 
 export const settings = {
+  users: Type.Object(
+    {
+      /** Where users' gRPC API listens (host:port), until the registry names it. */
+      grpcUrl: Type.String({ default: '127.0.0.1:50051' }),
+      /** One GetUser, retries included, answers within this or placement answers 503. */
+      deadlineMs: Type.Integer({ minimum: 50, default: 2000 }),
+      /** Tries of a GetUser that found users unavailable. */
+      attempts: Type.Integer({ minimum: 1, maximum: 5, default: 3 }),
+    },
+    { default: {} },
+  ),
   saga: Type.Object(
     {
       stepTimeoutMs: Type.Integer({ minimum: 100, default: 5000, description: 'Read once at start.' }),
@@ -85,11 +97,14 @@ export async function buildOrders(
   const publish: PublishEvent = async (tx, type, data, subject) => {
     await service.outbox.add(tx, type, data, { subject });
   };
+  const users = usersGrpcClient({ settings: () => service.config.current.users, identity });
+  service.onClose(() => users.close());
   const orders = new Orders({
     db,
     sagas,
     inventory,
     payments,
+    users,
     publish,
     secret: service.config.current.internal.secret,
     keyLeaseMs: service.config.current.idempotency.leaseMs,

@@ -33,6 +33,7 @@ import {
 } from './domain/order.ts';
 import { derivedUuid } from './domain/derived-uuid.ts';
 import { loadForUpdate, save } from './data/order.repository.ts';
+import type { UsersDirectory } from './grpc/users.client.ts';
 import type { InventoryParticipant } from './participants/inventory.participant.ts';
 import type { PaymentsParticipant } from './participants/payments.participant.ts';
 import { CANCEL_ORDER, cancelSagaId, type CancelOrderState } from './sagas/cancel-order.saga.ts';
@@ -76,6 +77,7 @@ export class Orders {
   readonly #sagas: SagaRunner;
   readonly #inventory: InventoryParticipant;
   readonly #payments: PaymentsParticipant;
+  readonly #users: UsersDirectory;
   readonly #publish: PublishEvent;
   readonly #clock: () => Date;
   readonly #secret: string;
@@ -86,6 +88,7 @@ export class Orders {
     sagas: SagaRunner;
     inventory: InventoryParticipant;
     payments: PaymentsParticipant;
+    users: UsersDirectory;
     publish: PublishEvent;
     /** Keys the request fingerprints and the order ids derived from Idempotency-Keys. */
     secret: string;
@@ -97,6 +100,7 @@ export class Orders {
     this.#sagas = deps.sagas;
     this.#inventory = deps.inventory;
     this.#payments = deps.payments;
+    this.#users = deps.users;
     this.#publish = deps.publish;
     this.#clock = deps.clock ?? (() => new Date());
     this.#secret = deps.secret;
@@ -111,6 +115,7 @@ export class Orders {
    * order between them, never two.
    */
   async place(userId: string, key: string, request: PlaceOrderRequest): Promise<Reply<PlacedOrder>> {
+    await this.#ensureMayOrder(userId);
     const caller = `user:${userId}`;
     const fingerprint = fingerprintOf(this.#secret, 'place-order', request);
     const claim = await withTransaction(this.#db, (tx) =>
@@ -203,6 +208,17 @@ export class Orders {
       }),
     );
     if (sagaToRun !== undefined) void this.#sagas.run(sagaToRun);
+  }
+
+  /** Only an account users knows and has not disabled may order; asked before the key is claimed, so never stored. */
+  async #ensureMayOrder(userId: string): Promise<void> {
+    const account = await this.#users.getUser(userId);
+    if (account === undefined) {
+      throw new ProblemError(403, 'ACCOUNT_NOT_FOUND', 'This account does not exist, so it cannot order.');
+    }
+    if (account.disabled) {
+      throw new ProblemError(403, 'ACCOUNT_DISABLED', 'This account is disabled, so it cannot order.');
+    }
   }
 
   /** The place-order saga went through. */

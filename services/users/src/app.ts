@@ -84,6 +84,7 @@ export async function buildUsers(options: { env?: NodeJS.ProcessEnv; configSourc
     users: new UserRepository(db),
     identity: service.identity,
     log,
+    ready: async () => (await service.health.readiness()).ready,
   });
   service.onClose(() => grpc.close());
   service.advertise({ grpcUrl: `${config.current.grpc.host}:${grpc.port}` });

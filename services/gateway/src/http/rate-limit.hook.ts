@@ -3,9 +3,13 @@
 import rateLimit, { normalizeIP, type RateLimitPluginOptions } from '@fastify/rate-limit';
 import { ProblemError, type App } from '@souk/chassis';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SharedCounters } from './rate-limit.store.ts';
 
 export interface RateLimitSettings {
-  store: 'memory';
+  store: 'memory' | 'redis';
+  redisUrl: string;
+  redisKeyPrefix: string;
+  redisTimeoutMs: number;
   max: number;
   loginMax: number;
   registerMax: number;
@@ -31,7 +35,7 @@ export async function createRateLimit(app: App, options: RateLimitOptions): Prom
   const { settings, userKey, ipBucket } = options;
   await app.register(rateLimit, {
     global: false,
-    ...storeOptions(settings()),
+    ...(await storeOptions(app, settings())),
     keyGenerator: (request) => {
       const bucket = ipBucket(request);
       return bucket === undefined
@@ -56,11 +60,28 @@ export async function createRateLimit(app: App, options: RateLimitOptions): Prom
   };
 }
 
-/** The one place the counter store is chosen; the distributed profile adds `{ redis }` here. */
-function storeOptions(settings: RateLimitSettings): Partial<RateLimitPluginOptions> {
+/** The one place the counter store is chosen. */
+async function storeOptions(app: App, settings: RateLimitSettings): Promise<Partial<RateLimitPluginOptions>> {
   switch (settings.store) {
     case 'memory':
       return { cache: settings.clients };
+    case 'redis': {
+      const counters = new SharedCounters({
+        url: settings.redisUrl,
+        keyPrefix: settings.redisKeyPrefix,
+        timeoutMs: settings.redisTimeoutMs,
+        clients: settings.clients,
+        log: app.log,
+      });
+      app.addHook('onClose', async () => counters.close());
+      await counters.connect();
+      // The plugin constructs its store itself; a constructor returning an object hands it this one.
+      return {
+        store: function sharedCounters() {
+          return counters;
+        } as unknown as RateLimitPluginOptions['store'],
+      };
+    }
   }
 }
 

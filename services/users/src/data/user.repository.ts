@@ -5,6 +5,8 @@ import { normalizeEmail } from '../domain/email.ts';
 
 export interface StoredUser extends User {
   passwordHash: string;
+  /** Set by an operator; a disabled account may not act anywhere (other services learn it through GetUser). */
+  disabled?: boolean;
 }
 
 interface UserRow {
@@ -13,6 +15,7 @@ interface UserRow {
   name: string;
   role: Role;
   password_hash: string;
+  disabled: boolean;
 }
 
 const toUser = (row: UserRow): StoredUser => ({
@@ -21,6 +24,7 @@ const toUser = (row: UserRow): StoredUser => ({
   name: row.name,
   role: row.role,
   passwordHash: row.password_hash,
+  disabled: row.disabled,
 });
 
 export const publicView = ({ id, email, name, role }: StoredUser): User => ({ id, email, name, role });

@@ -1,22 +1,34 @@
-// The internal gRPC API (GetUser) for other services; callers present a service credential as metadata.
+// The internal gRPC API (GetUser) for other services; callers present a service credential as metadata. The
+// server also speaks the standard gRPC health protocol (SERVING while ready) and server reflection.
 import { isUuid } from '@souk/kit';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
 import { IDENTITY_HEADER, type IdentitySigner, type Logger } from '@souk/chassis';
+import { HealthImplementation } from 'grpc-health-check';
 import type { UserRepository } from '../data/user.repository.ts';
+
+/** The fully qualified name the health service reports this API under, beside the server as a whole (''). */
+export const USERS_GRPC_SERVICE = 'souk.users.v1.Users';
 
 interface UsersProto {
   souk: { users: { v1: { Users: grpc.ServiceClientConstructor } } };
 }
 
-export function loadUsersProto(): UsersProto {
-  const definition = loadSync(fileURLToPath(import.meta.resolve('@souk/contracts/proto/users.proto')), {
+function loadUsersDefinition(): PackageDefinition {
+  return loadSync(fileURLToPath(import.meta.resolve('@souk/contracts/proto/users.proto')), {
     keepCase: true,
     defaults: true,
   });
-  return grpc.loadPackageDefinition(definition) as unknown as UsersProto;
 }
+
+export function loadUsersProto(): UsersProto {
+  return grpc.loadPackageDefinition(loadUsersDefinition()) as unknown as UsersProto;
+}
+
+/** How often the health service's status follows the service's readiness. */
+const HEALTH_POLL_MS = 1000;
 
 export async function startUsersGrpc(options: {
   host: string;
@@ -24,33 +36,64 @@ export async function startUsersGrpc(options: {
   users: UserRepository;
   identity: IdentitySigner;
   log: Logger;
+  /** The service's readiness (its dependencies answer and it is not draining). */
+  ready: () => Promise<boolean>;
 }): Promise<{ port: number; close(): Promise<void> }> {
   const server = new grpc.Server();
-  server.addService(loadUsersProto().souk.users.v1.Users.service, {
-    getUser: (
-      call: grpc.ServerUnaryCall<{ id: string }, unknown>,
-      callback: grpc.sendUnaryData<{ id: string; email: string; name: string; role: string }>,
-    ) => {
-      const credential = call.metadata.get(IDENTITY_HEADER)[0];
-      const caller = typeof credential === 'string' ? options.identity.verify(credential) : undefined;
-      if (caller?.kind !== 'service') {
-        callback({ code: grpc.status.UNAUTHENTICATED, details: 'a service credential is required' });
-        return;
-      }
-      const id = call.request.id;
-      const found = isUuid(id) ? options.users.findById(id) : Promise.resolve(undefined);
-      found.then(
-        (user) =>
-          user === undefined
-            ? callback({ code: grpc.status.NOT_FOUND, details: 'no such user' })
-            : callback(null, { id: user.id, email: user.email, name: user.name, role: user.role }),
-        (error: unknown) => {
-          options.log.error({ err: error }, 'GetUser failed');
-          callback({ code: grpc.status.INTERNAL, details: 'internal error' });
-        },
-      );
+  const definition = loadUsersDefinition();
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [USERS_GRPC_SERVICE]: 'NOT_SERVING' });
+  health.addToServer(server);
+  new ReflectionService(definition).addToServer(server);
+  let closing = false;
+  const setServing = (serving: boolean) => {
+    for (const name of ['', USERS_GRPC_SERVICE]) health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
+  };
+  const followReadiness = async () => {
+    const ready = await options.ready().catch(() => false);
+    if (!closing) setServing(ready);
+  };
+  const poll = setInterval(() => void followReadiness(), HEALTH_POLL_MS).unref();
+
+  server.addService(
+    (grpc.loadPackageDefinition(definition) as unknown as UsersProto).souk.users.v1.Users.service,
+    {
+      getUser: (
+        call: grpc.ServerUnaryCall<{ id: string }, unknown>,
+        callback: grpc.sendUnaryData<{
+          id: string;
+          email: string;
+          name: string;
+          role: string;
+          disabled: boolean;
+        }>,
+      ) => {
+        const credential = call.metadata.get(IDENTITY_HEADER)[0];
+        const caller = typeof credential === 'string' ? options.identity.verify(credential) : undefined;
+        if (caller?.kind !== 'service') {
+          callback({ code: grpc.status.UNAUTHENTICATED, details: 'a service credential is required' });
+          return;
+        }
+        const id = call.request.id;
+        const found = isUuid(id) ? options.users.findById(id) : Promise.resolve(undefined);
+        found.then(
+          (user) =>
+            user === undefined
+              ? callback({ code: grpc.status.NOT_FOUND, details: 'no such user' })
+              : callback(null, {
+                  id: user.id,
+                  email: user.email,
+                  name: user.name,
+                  role: user.role,
+                  disabled: user.disabled === true,
+                }),
+          (error: unknown) => {
+            options.log.error({ err: error }, 'GetUser failed');
+            callback({ code: grpc.status.INTERNAL, details: 'internal error' });
+          },
+        );
+      },
     },
-  });
+  );
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       `${options.host}:${options.port}`,
@@ -58,8 +101,14 @@ export async function startUsersGrpc(options: {
       (error, bound) => (error ? reject(error) : resolve(bound)),
     ),
   );
+  await followReadiness();
   return {
     port,
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    close: () => {
+      closing = true;
+      clearInterval(poll);
+      setServing(false);
+      return new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
   };
 }

@@ -1,0 +1,117 @@
+// Orders' view of the users service: GetUser over gRPC with a service credential, a deadline per call, and
+// retries of UNAVAILABLE by gRPC's own retry policy; a users outage surfaces as UpstreamUnavailableError (503).
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { IDENTITY_HEADER, UpstreamUnavailableError, type IdentitySigner } from '@souk/chassis';
+
+export interface UserAccount {
+  id: string;
+  role: string;
+  disabled: boolean;
+}
+
+export interface UsersDirectory {
+  /** The account, or undefined when users has none with this id; throws UpstreamUnavailableError in an outage. */
+  getUser(id: string): Promise<UserAccount | undefined>;
+  close(): void;
+}
+
+export interface UsersGrpcSettings {
+  grpcUrl: string;
+  deadlineMs: number;
+  attempts: number;
+}
+
+/** Where users' gRPC server is: today the configured address, one place to ask the registry instead. */
+export function usersGrpcAddress(settings: UsersGrpcSettings): string {
+  return settings.grpcUrl;
+}
+
+type GetUser = (
+  request: { id: string },
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, reply?: UserAccount) => void,
+) => void;
+
+interface UsersProto {
+  souk: { users: { v1: { Users: grpc.ServiceClientConstructor } } };
+}
+
+const Users = (
+  grpc.loadPackageDefinition(
+    loadSync(fileURLToPath(import.meta.resolve('@souk/contracts/proto/users.proto')), {
+      keepCase: true,
+      defaults: true,
+    }),
+  ) as unknown as UsersProto
+).souk.users.v1.Users;
+
+/** gRPC retries UNAVAILABLE itself, with backoff, all within the call's deadline. */
+const retryPolicy = (attempts: number) =>
+  JSON.stringify({
+    methodConfig: [
+      {
+        name: [{ service: 'souk.users.v1.Users' }],
+        retryPolicy: {
+          maxAttempts: Math.max(2, attempts),
+          initialBackoff: '0.05s',
+          maxBackoff: '0.5s',
+          backoffMultiplier: 2,
+          retryableStatusCodes: ['UNAVAILABLE'],
+        },
+      },
+    ],
+  });
+
+export function usersGrpcClient(options: {
+  settings: () => UsersGrpcSettings;
+  identity: IdentitySigner;
+}): UsersDirectory {
+  let channel: { address: string; client: grpc.Client; getUser: GetUser } | undefined;
+  const connect = () => {
+    const settings = options.settings();
+    const address = usersGrpcAddress(settings);
+    if (channel?.address !== address) {
+      channel?.client.close();
+      const client = new Users(address, grpc.credentials.createInsecure(), {
+        'grpc.service_config': retryPolicy(settings.attempts),
+        'grpc.enable_retries': 1,
+        // A restarted users instance is found again within the retries' backoff, not after gRPC's default 1 s.
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
+      });
+      channel = {
+        address,
+        client,
+        getUser: (client as unknown as { getUser: GetUser }).getUser.bind(client),
+      };
+    }
+    return channel;
+  };
+
+  return {
+    getUser(id) {
+      const { getUser } = connect();
+      const metadata = new grpc.Metadata();
+      metadata.set(IDENTITY_HEADER, options.identity.serviceCredential('orders'));
+      const deadline = Date.now() + options.settings().deadlineMs;
+      return new Promise((resolve, reject) =>
+        getUser({ id }, metadata, { deadline }, (error, reply) => {
+          if (error === null) resolve(reply);
+          else if (error.code === grpc.status.NOT_FOUND) resolve(undefined);
+          else if (error.code === grpc.status.UNAVAILABLE)
+            reject(new UpstreamUnavailableError('users', 'unreachable', { cause: error }));
+          else if (error.code === grpc.status.DEADLINE_EXCEEDED)
+            reject(new UpstreamUnavailableError('users', 'timeout', { cause: error }));
+          else reject(error);
+        }),
+      );
+    },
+    close() {
+      channel?.client.close();
+      channel = undefined;
+    },
+  };
+}
