@@ -8,7 +8,7 @@ import {
   type ConfigSource,
 } from '@souk/chassis';
 import Type from 'typebox';
-import { usersGrpcClient } from './grpc/users.client.ts';
+import { usersGrpcAddress, usersGrpcClient } from './grpc/users.client.ts';
 import { orderRoutes } from './http/orders.routes.ts';
 import { Orders, type PublishEvent } from './orders.ts';
 import { inventoryParticipant } from './participants/inventory.participant.ts';
@@ -97,7 +97,12 @@ export async function buildOrders(
   const publish: PublishEvent = async (tx, type, data, subject) => {
     await service.outbox.add(tx, type, data, { subject });
   };
-  const users = usersGrpcClient({ settings: () => service.config.current.users, identity });
+  const usersSettings = () => service.config.current.users;
+  const users = usersGrpcClient({
+    settings: usersSettings,
+    address: usersGrpcAddress(service.registry, usersSettings),
+    identity,
+  });
   service.onClose(() => users.close());
   const orders = new Orders({
     db,

@@ -45,6 +45,7 @@ describe('the users gRPC client of orders', () => {
   const clientOf = (address: string, deadlineMs = 1000) => {
     const client = usersGrpcClient({
       settings: () => ({ grpcUrl: address, deadlineMs, attempts: 3 }),
+      address: () => address,
       identity,
     });
     clients.push(client);

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { IDENTITY_HEADER, UpstreamUnavailableError, type IdentitySigner } from '@souk/chassis';
+import { IDENTITY_HEADER, UpstreamUnavailableError, type IdentitySigner, type Registry } from '@souk/chassis';
 
 export interface UserAccount {
   id: string;
@@ -23,9 +23,21 @@ export interface UsersGrpcSettings {
   attempts: number;
 }
 
-/** Where users' gRPC server is: today the configured address, one place to ask the registry instead. */
-export function usersGrpcAddress(settings: UsersGrpcSettings): string {
-  return settings.grpcUrl;
+/**
+ * Where users' gRPC server is: an instance the registry knows with a gRPC address (kept while it stays
+ * registered, so the channel is not rebuilt per call), else the configured address (the local profile).
+ */
+export function usersGrpcAddress(registry: Registry, settings: () => UsersGrpcSettings): () => string {
+  let chosen: string | undefined;
+  return () => {
+    const known = registry
+      .instances('users')
+      .flatMap((instance) => (instance.grpcUrl === undefined ? [] : [instance.grpcUrl]));
+    if (known.length === 0) return settings().grpcUrl;
+    if (chosen === undefined || !known.includes(chosen))
+      chosen = known[Math.floor(Math.random() * known.length)]!;
+    return chosen;
+  };
 }
 
 type GetUser = (
@@ -67,12 +79,14 @@ const retryPolicy = (attempts: number) =>
 
 export function usersGrpcClient(options: {
   settings: () => UsersGrpcSettings;
+  /** Asked before every call: a changed answer moves the channel there. */
+  address: () => string;
   identity: IdentitySigner;
 }): UsersDirectory {
   let channel: { address: string; client: grpc.Client; getUser: GetUser } | undefined;
   const connect = () => {
     const settings = options.settings();
-    const address = usersGrpcAddress(settings);
+    const address = options.address();
     if (channel?.address !== address) {
       channel?.client.close();
       const client = new Users(address, grpc.credentials.createInsecure(), {
