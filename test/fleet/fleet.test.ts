@@ -210,7 +210,7 @@ describe('the fleet under faults', { timeout: 600_000 }, () => {
   });
 
   it('when one instance each of orders, payments and inventory is killed with -9 mid-stream, then every order is terminal, the invariants hold, the dead leave discovery within TTL + 1 s, and reads see no 5xx', async () => {
-    const initial = 400;
+    const initial = 5000;
     const productId = await client.createProduct(initial);
     const customers = [await client.signUp('kill-a'), await client.signUp('kill-b')];
     const reads = watchReads();
@@ -235,7 +235,7 @@ describe('the fleet under faults', { timeout: 600_000 }, () => {
   });
 
   it('when every orders instance is restarted in turn (SIGTERM), mid-stream, then no order is cancelled and nothing answers 5xx', async () => {
-    const initial = 400;
+    const initial = 5000;
     const productId = await client.createProduct(initial);
     const customers = [await client.signUp('roll-a'), await client.signUp('roll-b')];
     const reads = watchReads();
