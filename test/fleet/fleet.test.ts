@@ -15,7 +15,7 @@ import { deleteAmqpTopology } from '@souk/chassis';
 import { startEtcd, type OwnEtcd } from '../../supervisor/src/engines.ts';
 import { parseInstances, startFleet, type Fleet, type FleetInstance } from '../../supervisor/src/fleet.ts';
 import { shopClient, type Customer, type Placed } from '../system/shop-client.ts';
-import type { ApiResponse } from '../system/shop.fixture.ts';
+import { callApi, type ApiOptions } from '../system/shop.fixture.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const ETCD_URL = 'http://127.0.0.1:23790';
@@ -33,29 +33,13 @@ describe('the fleet under faults', { timeout: 600_000 }, () => {
   let admin = '';
   let gatewayIndex = 0;
   /** Spreads requests over both gateways. */
-  const api = async (
-    method: string,
-    url: string,
-    options: { token?: string; body?: unknown; headers?: Record<string, string>; gateway?: number } = {},
-  ): Promise<ApiResponse> => {
-    const base = fleet.gatewayUrls[options.gateway ?? gatewayIndex++ % fleet.gatewayUrls.length]!;
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${base}${url}`, {
+  const api = (method: string, url: string, options: ApiOptions & { gateway?: number } = {}) =>
+    callApi(
+      fleet.gatewayUrls[options.gateway ?? gatewayIndex++ % fleet.gatewayUrls.length]!,
       method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Not JSON.
-    }
-    return { status: response.status, headers: response.headers, body };
-  };
+      url,
+      options,
+    );
   const client = shopClient(api, () => admin);
 
   const registeredIds = async (service: string) =>

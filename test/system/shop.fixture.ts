@@ -14,11 +14,7 @@ export const PORT_OFFSET = 10_000;
 export const ADMIN = { email: 'admin@souk.test', password: 'admin-password-for-tests' };
 
 export interface RunningShop extends Shop {
-  api(
-    method: string,
-    url: string,
-    options?: { token?: string; body?: unknown; headers?: Record<string, string> },
-  ): Promise<ApiResponse>;
+  api(method: string, url: string, options?: ApiOptions): Promise<ApiResponse>;
   close(): Promise<void>;
 }
 
@@ -29,6 +25,43 @@ export interface ApiResponse {
 }
 
 export type Transport = 'postgres' | 'amqp';
+
+export interface ApiOptions {
+  token?: string;
+  /** JSON, or a string sent as it is. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** One request to a gateway: a bearer token, JSON in, JSON (or text) out. */
+export async function callApi(
+  baseUrl: string,
+  method: string,
+  url: string,
+  options: ApiOptions = {},
+): Promise<ApiResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+  const response = await fetch(`${baseUrl}${url}`, {
+    method,
+    headers,
+    body:
+      options.body === undefined
+        ? undefined
+        : typeof options.body === 'string'
+          ? options.body
+          : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON; the raw text is the body.
+  }
+  return { status: response.status, headers: response.headers, body };
+}
 
 /** Why the shop cannot run on this transport here, for `describe(…, { skip })`; undefined when it can. */
 export function skipReason(transport: Transport): Promise<string | undefined> {
@@ -86,33 +119,8 @@ export async function startTestShop(
   });
 
   return Object.assign(shop, {
-    async api(
-      method: string,
-      url: string,
-      options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-    ) {
-      const headers: Record<string, string> = { ...options.headers };
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
-      if (options.body !== undefined) headers['content-type'] ??= 'application/json';
-      const response = await fetch(`${shop.gatewayUrl}${url}`, {
-        method,
-        headers,
-        body:
-          options.body === undefined
-            ? undefined
-            : typeof options.body === 'string'
-              ? options.body
-              : JSON.stringify(options.body),
-      });
-      const text = await response.text();
-      let body: unknown = text;
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        // Not JSON; the raw text is the body.
-      }
-      return { status: response.status, headers: response.headers, body };
-    },
+    api: (method: string, url: string, options?: ApiOptions) =>
+      callApi(shop.gatewayUrl, method, url, options),
     async close() {
       await shop.stop();
       await rm(dataDir, { recursive: true, force: true });
