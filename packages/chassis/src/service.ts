@@ -192,7 +192,7 @@ export interface Service<C> {
   retain(rule: RetentionRule): void;
   /** More of this instance to publish in the registry, e.g. the address of its gRPC server; before start(). */
   advertise(extra: { grpcUrl?: string }): void;
-  /** Listens, then drains and stops on SIGTERM/SIGINT. Resolves with the bound address. */
+  /** Listens, registers and starts the workers; resolves with the bound address. runMain() adds the signals. */
   start(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -404,28 +404,6 @@ export async function createService<P extends TProperties = Record<never, never>
         url: config.current.http.advertiseUrl ?? address,
       });
       for (const worker of workers) await worker.start();
-      const shutdown = (signal: string) => {
-        log.info({ signal }, 'draining');
-        const timer = setTimeout(() => {
-          log.error('shutdown took longer than 10 s; exiting');
-          process.exit(1);
-        }, 10_000).unref();
-        service.stop().then(
-          () => {
-            clearTimeout(timer);
-            log.info('stopped');
-            process.exit(0);
-          },
-          (error: unknown) => {
-            log.error({ err: error }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', shutdown);
-      process.once('SIGINT', shutdown);
-      // Spawned by the supervisor: when it goes, even by kill -9, so do we; no orphans.
-      if (process.send !== undefined) process.once('disconnect', () => shutdown('supervisor gone'));
       log.info({ address }, `${options.name} ready`);
       return address;
     },
