@@ -1,5 +1,5 @@
 // Souk's API gateway: the one public entry, in front of users, orders, payments, inventory and notifications.
+import { runMain } from '@souk/chassis';
 import { buildGateway } from './app.ts';
 
-const gateway = await buildGateway();
-await gateway.start();
+await runMain('gateway', () => buildGateway());

@@ -1,5 +1,5 @@
 // Starts the inventory service: catalog, stock and reservations on port 5004 by default.
+import { runMain } from '@souk/chassis';
 import { buildInventory } from './app.ts';
 
-const service = await buildInventory();
-await service.start();
+await runMain('inventory', () => buildInventory());

@@ -1,5 +1,5 @@
 // Composition root of the orders service.
+import { runMain } from '@souk/chassis';
 import { buildOrders } from './app.ts';
 
-const orders = await buildOrders();
-await orders.start();
+await runMain('orders', () => buildOrders());

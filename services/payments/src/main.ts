@@ -1,5 +1,5 @@
 // Starts the payments service: charges, refunds and the ledger on port 5003 by default.
+import { runMain } from '@souk/chassis';
 import { buildPayments } from './app.ts';
 
-const service = await buildPayments();
-await service.start();
+await runMain('payments', () => buildPayments());

@@ -1,5 +1,5 @@
 // Composition root of the users service.
+import { runMain } from '@souk/chassis';
 import { buildUsers } from './app.ts';
 
-const users = await buildUsers();
-await users.start();
+await runMain('users', () => buildUsers());

@@ -1,0 +1,118 @@
+// The http plugin: the fastify instance with strict validation, problem+json errors, the OpenAPI document,
+// trace context, the caller's signed identity and one log line per request.
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { answerClientError, answerFrameworkError, installProblemHandlers, unauthorized } from '../errors.ts';
+import { checkInput } from '../input.ts';
+import { IDENTITY_HEADER, createIdentitySigner, type Identity, type IdentitySigner } from '../identity.ts';
+import type { Logger } from '../logger.ts';
+import { continueTrace, runInTrace } from '../trace-context.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity: Identity | undefined;
+  }
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface HttpPluginOptions {
+  name: string;
+  description: string;
+  log: Logger;
+  /** The secret that signs identities between services. */
+  secret: string;
+  /** Whether requests may carry a signed identity. The gateway, facing clients, strips it instead. */
+  acceptsIdentity: boolean;
+}
+
+export async function httpPlugin(
+  options: HttpPluginOptions,
+): Promise<{ app: App; identity: IdentitySigner }> {
+  const app = Fastify({
+    loggerInstance: options.log,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Parsed as plain JSON, then refused by name in checkInput, so the client learns which field was refused.
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  installValidation(app);
+  installProblemHandlers(app);
+  await app.register(swagger, {
+    openapi: { info: { title: `souk ${options.name}`, description: options.description, version: '0.1.0' } },
+  });
+  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+
+  // Callback style on purpose: the rest of the request, handler included, runs inside `done`, in the span.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const header = request.headers.traceparent;
+    runInTrace(continueTrace(typeof header === 'string' ? header : undefined), done);
+  });
+
+  const identity = createIdentitySigner(options.secret);
+  app.decorateRequest('identity', undefined);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const credential = request.headers[IDENTITY_HEADER];
+    if (typeof credential !== 'string' || !options.acceptsIdentity) return;
+    const verified = identity.verify(credential);
+    if (verified === undefined) throw unauthorized('The identity credential is invalid or expired.');
+    request.identity = verified;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const level = request.url.startsWith('/health') || request.url === '/metrics' ? 'debug' : 'info';
+    request.log[level](
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request served',
+    );
+  });
+  return { app, identity };
+}
+
+/** Bodies are validated strictly (no type coercion, unknown fields rejected); params and query strings are
+ * strings on the wire, so those are coerced to the declared types. Every route, with a schema or without,
+ * first refuses text that cannot be stored and keys that would change a prototype. */
+function installValidation(app: App): void {
+  app.addHook('preValidation', async (request) => checkInput(request));
+  const common = { allErrors: false, useDefaults: true, removeAdditional: false, strict: false } as const;
+  const body = new Ajv({ ...common, coerceTypes: false });
+  const query = new Ajv({ ...common, coerceTypes: 'array' });
+  addFormats.default(body);
+  addFormats.default(query);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : query).compile(schema));
+}

@@ -1,0 +1,43 @@
+// The upstreams plugin: one resilient client per service called, made on first use, its policy from
+// `upstreams.<name>` in config and reapplied live when that changes.
+import type { Registry } from '../registry/index.ts';
+import { UpstreamClient, type ResiliencePolicy } from '../resilience.ts';
+import type { Closers } from './closers.ts';
+import type { BaseLiveConfig } from './config.ts';
+
+export interface UpstreamsPluginOptions {
+  config: BaseLiveConfig;
+  registry: Registry;
+  closers: Closers;
+}
+
+/** Returns the function that gives the client for a service. */
+export function upstreamsPlugin({
+  config,
+  registry,
+  closers,
+}: UpstreamsPluginOptions): (name: string) => UpstreamClient {
+  const upstreams = new Map<string, UpstreamClient>();
+  const policyFor = (name: string) => config.current.upstreams[name] ?? defaultPolicy();
+  config.onChange(() => {
+    for (const [name, client] of upstreams) client.configure(policyFor(name));
+  });
+  closers.add(() => Promise.all([...upstreams.values()].map((client) => client.close())).then(() => {}));
+  return (name) => {
+    let client = upstreams.get(name);
+    if (client === undefined) {
+      client = new UpstreamClient(name, registry, policyFor(name));
+      upstreams.set(name, client);
+    }
+    return client;
+  };
+}
+
+const defaultPolicy = () =>
+  ({
+    timeoutMs: 5000,
+    retries: 2,
+    retryBaseDelayMs: 50,
+    breaker: { consecutiveFailures: 5, halfOpenAfterMs: 5000 },
+    bulkhead: { limit: 128, queue: 512 },
+  }) satisfies ResiliencePolicy;
