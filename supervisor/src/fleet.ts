@@ -2,9 +2,8 @@
 // process with the same code as `npm start`, on PostgreSQL, RabbitMQ, Redis and etcd: instances register in
 // etcd, take their config from it, and find one another through it.
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import type { ServiceName } from '@souk/chassis';
+import { freePort, type ServiceName } from '@souk/chassis';
 import {
   engineAddresses,
   ensureDatabases,
@@ -236,16 +235,4 @@ async function ensureEtcd(url: string, options: FleetOptions): Promise<OwnEtcd |
   if (!(await onPath('etcd', options.env))) throw new Error(missingEngineLine('etcd', url));
   options.say(`… starting etcd at ${url} (data in ${path.join(options.dataDir, 'etcd')})`);
   return startEtcd(url, path.join(options.dataDir, 'etcd'));
-}
-
-/** A TCP port nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

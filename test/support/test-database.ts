@@ -2,10 +2,9 @@
 // machine's on 5432, else an embedded one started for the run on a free port, its data in a temp folder.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { answers, DEFAULT_TEST_SERVER_URL } from '@souk/chassis/testing';
+import { answers, DEFAULT_TEST_SERVER_URL, freePort } from '@souk/chassis/testing';
 import { startLocalDatabase } from '@souk/supervisor/database';
 
 export interface StartedTestDatabase {
@@ -39,18 +38,4 @@ export async function provideTestDatabase(
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-    server.once('error', reject);
-  });
 }

@@ -88,6 +88,7 @@ export {
   type UpstreamResponse,
 } from './resilience.ts';
 export { createLogger, type Logger } from './logger.ts';
+export { freePort } from './net.ts';
 export { RetentionWorker, type RetentionRule } from './retention.ts';
 export { continueTrace, currentTrace, withTrace, type TraceContext } from './trace-context.ts';
 export * from './messaging/index.ts';

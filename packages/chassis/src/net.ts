@@ -1,0 +1,14 @@
+// A free port for a process about to be started (the fleet's instances, a test's etcd or PostgreSQL).
+import { createServer } from 'node:net';
+
+/** A TCP port on 127.0.0.1 that nothing listens on now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
