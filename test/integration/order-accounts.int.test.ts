@@ -6,6 +6,7 @@ import { createTestDatabase, testEnvironment, type TestDatabase } from '@souk/ch
 import { TEST_CARDS } from '@souk/contracts';
 import { buildOrders } from '@souk/orders';
 import { buildUsers } from '@souk/users';
+import { registerCustomer } from './customers.ts';
 
 type Built<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 
@@ -53,15 +54,7 @@ describe('placing an order asks users whether the account may order', () => {
       payload: { items: [{ productId: randomUUID(), quantity: 1 }], payment: { card: TEST_CARDS.approves } },
     });
 
-  const register = async () => {
-    const response = await users.app.inject({
-      method: 'POST',
-      url: '/api/users',
-      payload: { email: `${randomUUID()}@example.com`, password: 'a-long-password-1', name: 'Customer' },
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    return response.json<{ id: string }>().id;
-  };
+  const register = () => registerCustomer(users);
 
   it('when a disabled account places an order, then 403 ACCOUNT_DISABLED and no order', async () => {
     const id = await register();

@@ -8,6 +8,7 @@ import { buildInventory } from '@souk/inventory';
 import { buildOrders } from '@souk/orders';
 import { buildPayments } from '@souk/payments';
 import { buildUsers } from '@souk/users';
+import { registerCustomer } from './customers.ts';
 
 type Built<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 
@@ -20,16 +21,8 @@ describe('the order saga with real participants', () => {
   let ordersEnv: NodeJS.ProcessEnv;
   const exp = () => Math.floor(Date.now() / 1000) + 600;
   let userId: string;
-  /** Orders asks users whether an account may order, so every customer here is a registered one. */
-  const newCustomer = async () => {
-    const response = await users.app.inject({
-      method: 'POST',
-      url: '/api/users',
-      payload: { email: `${randomUUID()}@example.com`, password: 'a-long-password-1', name: 'Customer' },
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    return response.json<{ id: string }>().id;
-  };
+  const newCustomer = () => registerCustomer(users);
+
   const as = (sub: string, role: 'customer' | 'admin' = 'customer') => ({
     'x-souk-identity': orders.identity.sign({ kind: 'user', sub, role, exp: exp() }),
   });
