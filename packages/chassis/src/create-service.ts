@@ -1,6 +1,7 @@
 // createService(): the chassis every Souk service stands on, composed of plugins in a fixed order — config,
 // metrics, http, health, registry, database, messaging, upstreams — each closing what it opens; main.ts then
 // only adds routes, and runMain() runs the process.
+import type { Registry as MetricsRegistry } from 'prom-client';
 import type { TProperties } from 'typebox';
 import type { ConfigSource, LiveConfig } from './config.ts';
 import { configSourceFor } from './config-sources/index.ts';
@@ -10,10 +11,11 @@ import type { IdentitySigner } from './identity.ts';
 import type { Logger } from './logger.ts';
 import type { Outbox, Subscription } from './messaging/index.ts';
 import type { Registry } from './registry/index.ts';
+import { registerRegistryMetrics } from './registry/registry-metrics.ts';
 import type { UpstreamClient } from './resilience.ts';
 import type { RetentionRule } from './retention.ts';
 import { Closers } from './plugins/closers.ts';
-import { configPlugin, type ServiceConfig, type ServiceName } from './plugins/config.ts';
+import { LOCAL_PORTS, configPlugin, type ServiceConfig, type ServiceName } from './plugins/config.ts';
 import { databasePlugin } from './plugins/database.ts';
 import { healthPlugin } from './plugins/health.ts';
 import { httpPlugin, type App } from './plugins/http.ts';
@@ -50,6 +52,8 @@ export interface Service<C> {
   readonly health: Health;
   readonly identity: IdentitySigner;
   readonly registry: Registry;
+  /** The Prometheus registry `/metrics` serves; a service adds its own metrics here. */
+  readonly metrics: MetricsRegistry;
   /** The service's database; only when it was created with migrations. */
   readonly db: Pool;
   /** Events to publish, added in the transaction of the change they announce; only with a database. */
@@ -101,6 +105,7 @@ export async function createService<P extends TProperties = Record<never, never>
   const health = healthPlugin(app);
   metricsPlugin(app, metrics);
   const registry = await registryPlugin({ config, env, log, health, closers });
+  registerRegistryMetrics(registry, metrics, Object.keys(LOCAL_PORTS));
   const database = options.migrations
     ? await databasePlugin({ name, migrations: options.migrations, config, log, health, closers })
     : undefined;
@@ -114,7 +119,7 @@ export async function createService<P extends TProperties = Record<never, never>
     metrics,
     closers,
   });
-  const upstream = upstreamsPlugin({ config, registry, closers });
+  const upstream = upstreamsPlugin({ config, registry, closers, metrics });
   app.addHook('onClose', () => closers.closeAll());
 
   const advertised: { grpcUrl?: string } = {};
@@ -128,6 +133,7 @@ export async function createService<P extends TProperties = Record<never, never>
     health,
     identity,
     registry,
+    metrics,
     outbox,
     subscribe(subscription) {
       if (messaging === undefined) {

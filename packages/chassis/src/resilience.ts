@@ -4,6 +4,7 @@
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
+  CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
   TaskCancelledError,
@@ -113,6 +114,7 @@ export class UpstreamClient {
   readonly #registry: Pick<Registry, 'pick' | 'track'>;
   readonly #pools = new Map<string, Pool>();
   #policy!: {
+    breaker: { readonly state: CircuitState };
     breakerAndBulkhead: IPolicy;
     config: ResiliencePolicy;
     composed: Map<string, IPolicy<ICancellationContext & IDefaultPolicyContext>>;
@@ -132,10 +134,16 @@ export class UpstreamClient {
       breaker: new ConsecutiveBreaker(config.breaker.consecutiveFailures),
     });
     this.#policy = {
+      breaker,
       breakerAndBulkhead: wrap(bulkhead(config.bulkhead.limit, config.bulkhead.queue), breaker),
       config,
       composed: new Map(),
     };
+  }
+
+  /** Whether the breaker refuses calls now (open, or half-open while a trial call decides); for metrics. */
+  get circuitOpen(): boolean {
+    return this.#policy.breaker.state !== CircuitState.Closed;
   }
 
   /** retry → bulkhead → breaker → timeout, built once per (attempts, timeout) pair, not per call. */

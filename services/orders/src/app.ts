@@ -7,6 +7,7 @@ import {
   pruneFinishedSagas,
   type ConfigSource,
 } from '@souk/chassis';
+import { Counter, type Registry as MetricsRegistry } from 'prom-client';
 import Type from 'typebox';
 import { usersGrpcAddress, usersGrpcClient } from './grpc/users.client.ts';
 import { orderRoutes } from './http/orders.routes.ts';
@@ -45,6 +46,12 @@ export const settings = {
         minimum: 0,
         default: 30 * 24 * 3_600_000,
         description: 'How long a finished saga and its step log (the saga part of a timeline) are kept.',
+      }),
+      deadlineMs: Type.Integer({
+        minimum: 1000,
+        default: 600_000,
+        description:
+          'An unfinished saga older than this counts in saga_past_deadline (an alert); nothing is cancelled for it. Read once at start.',
       }),
       participantPatienceMs: Type.Integer({
         minimum: 0,
@@ -93,9 +100,13 @@ export async function buildOrders(
     defaultStepTimeoutMs: saga.stepTimeoutMs,
     defaultStepAttempts: saga.stepAttempts,
     unreachedPatienceMs: saga.participantPatienceMs,
+    metrics: service.metrics,
+    deadlineMs: saga.deadlineMs,
   });
+  const counted = orderCounters(service.metrics);
   const publish: PublishEvent = async (tx, type, data, subject) => {
     await service.outbox.add(tx, type, data, { subject });
+    counted(type);
   };
   const usersSettings = () => service.config.current.users;
   const users = usersGrpcClient({
@@ -141,4 +152,21 @@ export async function buildOrders(
 
   orderRoutes(service.app, orders, db);
   return Object.assign(service, { sagas });
+}
+
+/**
+ * The business counters, counted where each order event is written: in its transaction, so one that rolls back
+ * afterwards (rare: a lost saga lease, a key taken over) may count an order twice; fine for rates and ratios.
+ */
+function orderCounters(metrics: MetricsRegistry): (eventType: string) => void {
+  const counter = (name: string, help: string) => new Counter({ name, help, registers: [metrics] });
+  const byEvent = new Map([
+    ['order.created', counter('orders_placed_total', 'Orders placed (accepted as PENDING).')],
+    ['order.confirmed', counter('orders_confirmed_total', 'Orders confirmed: charged and stock committed.')],
+    [
+      'order.cancelled',
+      counter('orders_cancelled_total', 'Orders cancelled: stock released, any charge refunded.'),
+    ],
+  ]);
+  return (eventType) => byEvent.get(eventType)?.inc();
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -37,6 +37,32 @@ describe('the YAML file config source', () => {
       assert.deepEqual(results, ['applied', 'refused']);
       assert.equal(config.current.limit, 4);
       assert.match(errors.join('\n'), /refused/);
+    } finally {
+      stop();
+    }
+  });
+
+  it('when a mounted ConfigMap is updated (its ..data symlink swapped), then the new value applies', async () => {
+    // The kubelet's layout: orders.yaml -> ..data/orders.yaml, ..data -> a timestamped folder, replaced at once.
+    const mount = path.join(folder, 'configmap');
+    await mkdir(path.join(mount, '..v1'), { recursive: true });
+    await writeFile(path.join(mount, '..v1', 'orders.yaml'), 'limit: 3\n');
+    await symlink('..v1', path.join(mount, '..data'));
+    await symlink(path.join('..data', 'orders.yaml'), path.join(mount, 'orders.yaml'));
+    const log: ConfigLog = { info() {}, warn() {}, error() {} };
+    const { config, stop } = await watchConfig(
+      (raw) => parseConfig(schema, raw),
+      new YamlFileConfigSource(path.join(mount, 'orders.yaml')),
+      {},
+      log,
+    );
+    try {
+      assert.equal(config.current.limit, 3);
+      await mkdir(path.join(mount, '..v2'));
+      await writeFile(path.join(mount, '..v2', 'orders.yaml'), 'limit: 7\n');
+      await symlink('..v2', path.join(mount, '..data_tmp'));
+      await rename(path.join(mount, '..data_tmp'), path.join(mount, '..data'));
+      await waitFor(() => config.current.limit === 7);
     } finally {
       stop();
     }

@@ -25,12 +25,13 @@ export class YamlFileConfigSource implements ConfigSource {
   }
 
   watch(onChange: () => void): () => void {
-    // Watch the folder, not the file: editors and `kubectl` replace files by renaming over them.
+    // Watch the folder, not the file: editors replace files by renaming over them, and a mounted ConfigMap
+    // changes by swapping its `..data` symlink while the file's own name sees no event.
     let timer: NodeJS.Timeout | undefined;
     let watcher: FSWatcher;
     try {
       watcher = watch(path.dirname(this.#file), (_event, name) => {
-        if (name !== null && name !== path.basename(this.#file)) return;
+        if (name !== null && name !== path.basename(this.#file) && name !== '..data') return;
         clearTimeout(timer);
         timer = setTimeout(onChange, 50);
       });

@@ -4,6 +4,7 @@
 // retried with the same idempotency key; only a rejection or a spent attempt budget compensates.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Pool, Queryable } from '../db.ts';
 import { backoffDelay } from '../messaging/backoff.ts';
 import { UpstreamUnavailableError } from '../resilience.ts';
@@ -15,6 +16,7 @@ import {
   type SagaStep,
   type StepContext,
 } from './saga.ts';
+import { SagaMetrics } from './saga-metrics.ts';
 import { LeaseLost, SagaStore, type SagaFence, type SagaRow, type StepDirection } from './store.ts';
 
 export interface SagaRunnerOptions {
@@ -37,6 +39,10 @@ export interface SagaRunnerOptions {
    * before such failures count against its attempts.
    */
   unreachedPatienceMs?: number;
+  /** Where to publish saga durations and the unfinished sagas; none by default. */
+  metrics?: MetricsRegistry;
+  /** An unfinished saga older than this counts as past its deadline in the metrics. */
+  deadlineMs?: number;
 }
 
 type StepOutcome =
@@ -56,8 +62,10 @@ const worthWaitingFor = (error: unknown) =>
   (error instanceof UpstreamUnavailableError && error.reason !== 'timeout');
 
 export class SagaRunner {
-  readonly #options: Required<Omit<SagaRunnerOptions, 'db' | 'log'>> & Pick<SagaRunnerOptions, 'db' | 'log'>;
+  readonly #options: Required<Omit<SagaRunnerOptions, 'db' | 'log' | 'metrics'>> &
+    Pick<SagaRunnerOptions, 'db' | 'log'>;
   readonly #store: SagaStore;
+  readonly #metrics: SagaMetrics | undefined;
   readonly #owner = `${process.pid}:${randomUUID()}`;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of many state types live here
   readonly #definitions = new Map<string, SagaDefinition<any>>();
@@ -74,6 +82,7 @@ export class SagaRunner {
       defaultStepTimeoutMs: 10_000,
       defaultStepAttempts: 5,
       unreachedPatienceMs: 60_000,
+      deadlineMs: 600_000,
       ...options,
     };
     const { leaseMs, defaultStepTimeoutMs } = this.#options;
@@ -82,6 +91,13 @@ export class SagaRunner {
         `saga lease leaseMs (${leaseMs} ms) must be longer than the step timeout defaultStepTimeoutMs (${defaultStepTimeoutMs} ms)`,
       );
     this.#store = new SagaStore(options.db);
+    this.#metrics =
+      options.metrics &&
+      new SagaMetrics(options.metrics, {
+        db: options.db,
+        deadlineMs: this.#options.deadlineMs,
+        types: () => [...this.#definitions.keys()],
+      });
   }
 
   /** Aborted by `stop()`; every wait of this runner listens to it. */
@@ -221,6 +237,7 @@ export class SagaRunner {
       await this.#store.finish(fence, 'COMPLETED', definition.transientState ?? [], (tx, ended) =>
         definition.onCompleted(tx, saga.id, ended.state),
       );
+      this.#metrics?.finished(saga.type, 'completed', saga.created_at);
       this.#options.log.info({ sagaId: saga.id, saga: saga.type }, 'saga completed');
       return undefined;
     }
@@ -263,6 +280,7 @@ export class SagaRunner {
       await this.#store.finish(fence, 'COMPENSATED', definition.transientState ?? [], (tx, ended) =>
         definition.onCompensated(tx, saga.id, ended.state, reason),
       );
+      this.#metrics?.finished(saga.type, 'compensated', saga.created_at);
       this.#options.log.info({ sagaId: saga.id, saga: saga.type, reason }, 'saga compensated');
       return undefined;
     }

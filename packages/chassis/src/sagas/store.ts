@@ -10,6 +10,7 @@ export interface SagaRow {
   status: SagaStatus;
   next_step: number;
   failure_reason: string | null;
+  created_at: Date;
 }
 
 /** What a runner believes of a saga it drives; a change applies only if the row still says so. */
@@ -31,7 +32,7 @@ export class LeaseLost extends Error {
   }
 }
 
-const ROW = 'id, type, state, status, next_step, failure_reason';
+const ROW = 'id, type, state, status, next_step, failure_reason, created_at';
 const FENCE = 'id = $1 AND lease_owner = $2 AND status = $3 AND next_step = $4';
 const fenceParams = (fence: SagaFence) => [fence.id, fence.owner, fence.status, fence.step];
 const seconds = (ms: number) => ms / 1000;

@@ -1,0 +1,20 @@
+// What this instance's registry knows, as a metric: a caller that sees fewer instances of a service than are
+// running routes around the missing ones, which an alert compares with what Prometheus scrapes.
+import { Gauge, type Registry as MetricsRegistry } from 'prom-client';
+import type { Registry } from './index.ts';
+
+export function registerRegistryMetrics(
+  registry: Pick<Registry, 'instances'>,
+  metrics: MetricsRegistry,
+  services: readonly string[],
+): void {
+  new Gauge({
+    name: 'registry_instances',
+    help: "Instances of each service this instance's registry knows now (its cache of etcd, or DNS answers).",
+    labelNames: ['upstream'],
+    registers: [metrics],
+    collect() {
+      for (const service of services) this.set({ upstream: service }, registry.instances(service).length);
+    },
+  });
+}
