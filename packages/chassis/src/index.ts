@@ -9,7 +9,7 @@ export {
   type ServiceName,
   type Worker,
 } from './service.ts';
-export { runMain } from './run-main.ts';
+export { SHUTDOWN_DEADLINE_MS, runMain } from './run-main.ts';
 export {
   eventStore,
   ConcurrencyError,

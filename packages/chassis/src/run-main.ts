@@ -6,7 +6,7 @@ import type { Service } from './service.ts';
 type Runnable = Pick<Service<unknown>, 'log' | 'start' | 'stop'>;
 
 /** Past this, a drain that hangs is abandoned and the process exits with 1. */
-const SHUTDOWN_DEADLINE_MS = 10_000;
+export const SHUTDOWN_DEADLINE_MS = 10_000;
 
 /** Builds and starts the service; drains and exits on SIGTERM/SIGINT, or when the supervisor that spawned it goes. */
 export async function runMain(name: string, build: () => Promise<Runnable>): Promise<void> {
