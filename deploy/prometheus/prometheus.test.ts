@@ -14,17 +14,20 @@ import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const run = promisify(execFile);
 
-async function available(command: string, args: string[]): Promise<string | undefined> {
+/** Why a tool's tests are skipped, or undefined when it runs; `required` tools fail under CI=true instead. */
+async function available(command: string, args: string[], required: boolean): Promise<string | undefined> {
   try {
     await run(command, args);
     return undefined;
   } catch {
-    if (process.env.CI === 'true') throw new Error(`${command} is not installed, and CI=true needs it`);
-    return `${command} is not installed: these tests are skipped (CI=true fails instead)`;
+    if (required && process.env.CI === 'true')
+      throw new Error(`${command} is not installed, and CI=true needs it (.ci/run installs it)`);
+    return `${command} is not installed: its tests here are skipped${required ? ' (CI=true fails instead)' : ''}`;
   }
 }
-const noPromtool = await available('promtool', ['--version']);
-const noKubectl = await available('kubectl', ['version', '--client']);
+// promtool is Debian's `prometheus` package, which .ci/run installs; kubectl is not a Debian package.
+const noPromtool = await available('promtool', ['--version'], true);
+const noKubectl = await available('kubectl', ['version', '--client'], false);
 for (const reason of [noPromtool, noKubectl]) if (reason !== undefined) console.log(`# ${reason}`);
 
 const promtool = async (...args: string[]) => {
