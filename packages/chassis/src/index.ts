@@ -2,11 +2,9 @@
 export {
   configSchema,
   createService,
-  LOCAL_PORTS,
   type App,
   type Service,
   type ServiceConfig,
-  type ServiceName,
   type Worker,
 } from './service.ts';
 export { runMain } from './run-main.ts';
@@ -70,6 +68,7 @@ export {
   etcdEndpoints,
 } from './config-sources/index.ts';
 export {
+  AddressTable,
   DiscoverySettings,
   DnsRegistry,
   EtcdRegistry,
