@@ -15,6 +15,7 @@ import {
   type OwnEtcd,
 } from './engines.ts';
 import { memoryBytes } from './memory.ts';
+import { waitUntilReady } from './readiness.ts';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets.ts';
 import { inheritedEnvironment } from './service-env.ts';
 import { ServiceProcess } from './service-process.ts';
@@ -159,20 +160,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     return instance;
   };
   const ready = async (instance: FleetInstance, timeoutMs = options.readyTimeoutMs ?? 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const ok = await fetch(`${instance.url}/health/ready`, { signal: AbortSignal.timeout(2000) })
-        .then(async (response) => {
-          await response.body?.cancel();
-          return response.ok;
-        })
-        .catch(() => false);
-      if (ok) return;
-      if (options.signal?.aborted) throw new Error('stopped while starting');
-      if (Date.now() > deadline)
-        throw new Error(`${instance.label} was not ready within ${timeoutMs / 1000} s (${instance.url})`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitUntilReady(`${instance.url}/health/ready`, {
+      timeoutMs,
+      name: instance.label,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
   };
   const announce = async (instance: FleetInstance) => {
     const from = performance.now();

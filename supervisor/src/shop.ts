@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startLocalDatabase, type LocalDatabase } from './database.ts';
 import { memoryBytes } from './memory.ts';
+import { waitUntilReady } from './readiness.ts';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets.ts';
 import { serviceEnvironment } from './service-env.ts';
 import { ServiceProcess } from './service-process.ts';
@@ -90,11 +91,10 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
   };
   const ready = async (name: ServiceName) => {
     const from = performance.now();
-    await waitUntilReady(
-      `http://127.0.0.1:${port(name)}/health/ready`,
-      options.readyTimeoutMs ?? 60_000,
+    await waitUntilReady(`http://127.0.0.1:${port(name)}/health/ready`, {
+      timeoutMs: options.readyTimeoutMs ?? 60_000,
       name,
-    );
+    });
     options.say(`✓ ${name.padEnd(13)} http://127.0.0.1:${port(name)} (${since(from)})`);
   };
 
@@ -139,18 +139,3 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
 }
 
 const entryOf = (root: string, name: ServiceName) => path.join(root, 'services', name, 'src', 'main.ts');
-
-async function waitUntilReady(url: string, timeoutMs: number, name: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await response.body?.cancel();
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`${name} was not ready within ${timeoutMs / 1000} s (${url})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -88,6 +88,14 @@ export {
 } from './resilience.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { freePort } from './net.ts';
+export {
+  backoffDelay,
+  backoffSchedule,
+  settlesWithin,
+  TimeoutError,
+  withTimeout,
+  type BackoffPolicy,
+} from '@souk/kit';
 export { RetentionWorker, type RetentionRule } from './retention.ts';
 export { continueTrace, currentTrace, withTrace, type TraceContext } from './trace-context.ts';
 export * from './messaging/index.ts';

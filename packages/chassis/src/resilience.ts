@@ -5,7 +5,6 @@ import {
   BrokenCircuitError,
   BulkheadRejectedError,
   ConsecutiveBreaker,
-  ExponentialBackoff,
   TaskCancelledError,
   TimeoutStrategy,
   bulkhead,
@@ -18,6 +17,7 @@ import {
   type IDefaultPolicyContext,
   type IPolicy,
 } from 'cockatiel';
+import { backoffSchedule } from '@souk/kit';
 import Type, { type Static } from 'typebox';
 import { Pool, type Dispatcher } from 'undici';
 import { NoInstanceError, type Registry, type ServiceInstance } from './registry/index.ts';
@@ -150,7 +150,7 @@ export class UpstreamClient {
       policy = wrap(
         retry(handleWhen(isTransient), {
           maxAttempts: attempts,
-          backoff: new ExponentialBackoff({ initialDelay: config.retryBaseDelayMs, maxDelay: 2000 }),
+          backoff: backoffSchedule({ baseDelayMs: config.retryBaseDelayMs, maxDelayMs: 2000 }),
         }),
         breakerAndBulkhead,
         // abortOnReturn would abort (and allocate a DOMException) after every successful call.

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Pool, Queryable } from '../db.ts';
-import { backoffDelay } from '../messaging/backoff.ts';
+import { backoffDelay, withTimeout } from '@souk/kit';
 import { UpstreamUnavailableError } from '../resilience.ts';
 import { sleep } from '../messaging/wakeups.ts';
 import {
@@ -375,28 +375,15 @@ export class SagaRunner {
   }
 
   /** Runs one attempt; it ends at its timeout, or when `driving` aborts, whether or not `work` heeds its signal. */
-  async #withTimeout<T>(
+  #withTimeout<T>(
     step: { name: string; timeoutMs?: number },
     driving: AbortSignal,
     work: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const timeoutMs = step.timeoutMs ?? this.#options.defaultStepTimeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = AbortSignal.any([timeout, driving]);
-    return Promise.race([
-      work(signal),
-      new Promise<never>((_resolve, reject) =>
-        signal.addEventListener(
-          'abort',
-          () =>
-            reject(
-              timeout.aborted
-                ? new Error(`${step.name} timed out after ${timeoutMs} ms`)
-                : (signal.reason as Error),
-            ),
-          { once: true },
-        ),
-      ),
-    ]);
+    return withTimeout(timeoutMs, work, {
+      signal: driving,
+      onTimeout: `${step.name} timed out after ${timeoutMs} ms`,
+    });
   }
 }
