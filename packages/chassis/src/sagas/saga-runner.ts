@@ -37,7 +37,15 @@ export interface SagaRunnerOptions {
    * before such failures count against its attempts.
    */
   unreachedPatienceMs?: number;
+  /**
+   * The settings above as they are now (a live configuration): read at each use, so a change applies from the
+   * next scan, lease or attempt on, without a restart. Keep leaseMs longer than every step timeout.
+   */
+  live?: () => Partial<SagaRunnerSettings>;
 }
+
+/** What a live configuration may change while the runner runs. */
+export type SagaRunnerSettings = Required<Omit<SagaRunnerOptions, 'db' | 'log' | 'live'>>;
 
 type StepOutcome =
   | { kind: 'succeeded'; patch: object }
@@ -56,7 +64,7 @@ const worthWaitingFor = (error: unknown) =>
   (error instanceof UpstreamUnavailableError && error.reason !== 'timeout');
 
 export class SagaRunner {
-  readonly #options: Required<Omit<SagaRunnerOptions, 'db' | 'log'>> & Pick<SagaRunnerOptions, 'db' | 'log'>;
+  readonly #initial: SagaRunnerSettings & Pick<SagaRunnerOptions, 'db' | 'log' | 'live'>;
   readonly #store: SagaStore;
   readonly #owner = `${process.pid}:${randomUUID()}`;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- definitions of many state types live here
@@ -66,7 +74,7 @@ export class SagaRunner {
   #scanTimer: NodeJS.Timeout | undefined;
 
   constructor(options: SagaRunnerOptions) {
-    this.#options = {
+    this.#initial = {
       leaseMs: 30_000,
       scanIntervalMs: 2_000,
       retryBaseMs: 100,
@@ -82,6 +90,12 @@ export class SagaRunner {
         `saga lease leaseMs (${leaseMs} ms) must be longer than the step timeout defaultStepTimeoutMs (${defaultStepTimeoutMs} ms)`,
       );
     this.#store = new SagaStore(options.db);
+  }
+
+  /** The settings in force now: those given, under what the live configuration says. */
+  get #options(): SagaRunnerSettings & Pick<SagaRunnerOptions, 'db' | 'log'> {
+    const live = this.#initial.live?.();
+    return live === undefined ? this.#initial : { ...this.#initial, ...live };
   }
 
   /** Aborted by `stop()`; every wait of this runner listens to it. */
