@@ -61,6 +61,7 @@ export async function buildGateway(options: GatewayOptions = {}): Promise<Gatewa
     }),
     upstream: (name) => service.upstream(name),
     rateLimit: () => config.current.rateLimit,
+    addHealthCheck: (name, check) => service.health.addCheck(name, check),
     breakerRetryAfterSeconds: (name) =>
       Math.ceil((config.current.upstreams[name]?.breaker.halfOpenAfterMs ?? 5000) / 1000),
   });

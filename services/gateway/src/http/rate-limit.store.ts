@@ -113,6 +113,12 @@ export class SharedCounters implements Counter {
     );
   }
 
+  /** For readiness: degraded, never down, while Redis does not answer (each gateway then counts alone). */
+  readonly check = async (): Promise<void | { degraded: string }> => {
+    if (!this.#degraded && this.#redis.status === 'ready') return undefined;
+    return { degraded: 'Redis unreachable; rate limits are counted per gateway until it is back' };
+  };
+
   /** A route with limits of its own counts under the same keys; the gateway's buckets are in the keys already. */
   child(): this {
     return this;
