@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { deleteAmqpTopology } from '@souk/chassis';
 import { TEST_CARDS } from '@souk/contracts';
 import { startShop } from '@souk/supervisor';
-import { parseInstances, startFleet } from '../supervisor/src/fleet.ts';
+import { parseInstances, startFleet } from '@souk/supervisor/fleet';
 
 const { values } = parseArgs({
   options: {

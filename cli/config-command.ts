@@ -10,12 +10,11 @@ import {
   configProblems,
   deepMerge,
   parseYamlMapping,
-  type ServiceName,
   type connectEtcd,
 } from '@souk/chassis';
 import { Value } from 'typebox/value';
 import { parse as parseYaml, parseDocument, stringify } from 'yaml';
-import { SERVICE_NAMES, configSchemaOf, isServiceName } from './schemas.ts';
+import { SERVICE_NAMES, configSchemaOf, isServiceName, type ServiceName } from './schemas.ts';
 
 type Etcd3 = ReturnType<typeof connectEtcd>;
 

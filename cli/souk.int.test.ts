@@ -47,7 +47,7 @@ describe('souk config', { skip: skipWithoutEtcd() }, () => {
       ...parseYamlMapping(await stored('shared'), 'shared'),
       ...parseYamlMapping(text, 'gateway'),
     };
-    const config = parseConfig(configSchemaOf('gateway'), merged);
+    const config = parseConfig(configSchemaOf('gateway'), merged) as { rateLimit: Record<string, number> };
     assert.equal(config.rateLimit.max, 7);
     assert.equal(config.rateLimit.loginMax, 100);
   });

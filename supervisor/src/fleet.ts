@@ -1,9 +1,8 @@
 // startFleet(): the distributed profile on one machine. Every service runs as several instances, each its own
 // process with the same code as `npm start`, on PostgreSQL, RabbitMQ, Redis and etcd: instances register in
 // etcd, take their config from it, and find one another through it.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, type ServiceName } from '@souk/chassis';
+import { freePort } from '@souk/chassis';
 import {
   engineAddresses,
   ensureDatabases,
@@ -16,13 +15,11 @@ import {
   type OwnEtcd,
 } from './engines.ts';
 import { memoryBytes } from './memory.ts';
+import { waitUntilReady } from './readiness.ts';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets.ts';
 import { inheritedEnvironment } from './service-env.ts';
 import { ServiceProcess } from './service-process.ts';
-
-/** The services behind the gateways, started first; the gateways open the door last. */
-export const INNER_SERVICES = ['users', 'inventory', 'orders', 'payments', 'notifications'] as const;
-export type InnerService = (typeof INNER_SERVICES)[number];
+import { INNER_SERVICES, TOPOLOGY, serviceEntry, type InnerService, type ServiceName } from './topology.ts';
 
 export interface FleetOptions {
   root: string;
@@ -109,14 +106,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   );
 
   const secrets = await loadOrCreateSecrets(options.dataDir, options.env);
-  const owning = INNER_SERVICES.filter((name) =>
-    existsSync(path.join(options.root, 'services', name, 'src', 'data', 'migrations')),
-  );
+  const owning = TOPOLOGY.filter((entry) => entry.database).map(({ name }) => name);
   const databases = await ensureDatabases(engines.postgres, [
     ...owning.map((name) => `${namespace}_${name}`),
   ]);
 
-  const environment = (service: ServiceName, port: number, grpcPort: number): NodeJS.ProcessEnv => ({
+  const environment = (service: ServiceName, port: number, grpcPort?: number): NodeJS.ProcessEnv => ({
     ...inheritedEnvironment(options.env),
     SOUK__PROFILE: 'distributed',
     SOUK__HTTP__PORT: String(port),
@@ -132,15 +127,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     ...(databases.has(`${namespace}_${service}`)
       ? { SOUK__DATABASE__URL: databases.get(`${namespace}_${service}`) }
       : {}),
-    ...(service === 'users'
-      ? {
-          SOUK_ADMIN_EMAIL: secrets.admin.email,
-          SOUK_ADMIN_PASSWORD: secrets.admin.password,
-          SOUK__GRPC__PORT: String(grpcPort),
-        }
+    ...(serviceEntry(service).admin === true
+      ? { SOUK_ADMIN_EMAIL: secrets.admin.email, SOUK_ADMIN_PASSWORD: secrets.admin.password }
       : {}),
-    ...(service === 'inventory' ? { SOUK__SEED_DEMO_CATALOG: 'true' } : {}),
-    ...(service === 'gateway'
+    ...(grpcPort === undefined ? {} : { SOUK__GRPC__PORT: String(grpcPort) }),
+    ...(serviceEntry(service).seedsDemoCatalog === true ? { SOUK__SEED_DEMO_CATALOG: 'true' } : {}),
+    ...(serviceEntry(service).role === 'edge'
       ? { SOUK__RATE_LIMIT__STORE: 'redis', SOUK__RATE_LIMIT__REDIS_URL: engines.redis }
       : {}),
     ...options.serviceEnv?.[service],
@@ -149,7 +141,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const instances: FleetInstance[] = [];
   const launch = async (service: ServiceName, index: number, port?: number) => {
     const httpPort = port ?? (await freePort());
-    const grpcPort = service === 'users' ? await freePort() : 0;
+    const grpcPort = serviceEntry(service).grpcPort === undefined ? undefined : await freePort();
     const label = `${service}#${index}`;
     const child = new ServiceProcess({
       name: label,
@@ -168,20 +160,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     return instance;
   };
   const ready = async (instance: FleetInstance, timeoutMs = options.readyTimeoutMs ?? 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const ok = await fetch(`${instance.url}/health/ready`, { signal: AbortSignal.timeout(2000) })
-        .then(async (response) => {
-          await response.body?.cancel();
-          return response.ok;
-        })
-        .catch(() => false);
-      if (ok) return;
-      if (options.signal?.aborted) throw new Error('stopped while starting');
-      if (Date.now() > deadline)
-        throw new Error(`${instance.label} was not ready within ${timeoutMs / 1000} s (${instance.url})`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitUntilReady(`${instance.url}/health/ready`, {
+      timeoutMs,
+      name: instance.label,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
   };
   const announce = async (instance: FleetInstance) => {
     const from = performance.now();
@@ -195,18 +178,20 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   };
 
   try {
-    // users first: the others resolve it (JWKS, GetUser) as they start.
-    const users = await Promise.all(
-      Array.from({ length: options.instances.users }, (_, i) => launch('users', i + 1)),
+    // Those the others resolve as they start (users: JWKS, GetUser) first, then the rest, then the gateways.
+    const first = (name: InnerService) => serviceEntry(name).startsFirst === true;
+    for (const wave of [INNER_SERVICES.filter(first), INNER_SERVICES.filter((name) => !first(name))]) {
+      const launched = await Promise.all(
+        wave.flatMap((name) =>
+          Array.from({ length: options.instances[name] }, (_, i) => launch(name, i + 1)),
+        ),
+      );
+      await Promise.all(launched.map(announce));
+    }
+    const edges = TOPOLOGY.filter((entry) => entry.role === 'edge');
+    const gateways = await Promise.all(
+      edges.flatMap(({ name }) => options.gatewayPorts.map((port, i) => launch(name, i + 1, port))),
     );
-    await Promise.all(users.map(announce));
-    const others = await Promise.all(
-      INNER_SERVICES.filter((name) => name !== 'users').flatMap((name) =>
-        Array.from({ length: options.instances[name] }, (_, i) => launch(name, i + 1)),
-      ),
-    );
-    await Promise.all(others.map(announce));
-    const gateways = await Promise.all(options.gatewayPorts.map((port, i) => launch('gateway', i + 1, port)));
     await Promise.all(gateways.map(announce));
   } catch (error) {
     await stop();

@@ -1,6 +1,6 @@
 // The environment of one service process: what Node and the OS need, the shop-wide SOUK__ overrides, and that
 // service's own settings; nothing else of the supervisor's environment (its secrets least of all).
-import type { ServiceName } from '@souk/chassis';
+import { serviceEntry, type ServiceName } from './topology.ts';
 
 /** Variables a process needs to run like the user's shell would run it. */
 const BASICS = new Set([
@@ -30,8 +30,9 @@ export function inheritedEnvironment(parent: NodeJS.ProcessEnv): NodeJS.ProcessE
 
 export interface ServiceSettings {
   port: number;
-  grpcPort: number;
-  /** JSON: service name → base URL. */
+  /** Where its gRPC server listens, for a service that has one. */
+  grpcPort: number | undefined;
+  /** JSON: the static registry's table, service name → base URL (and gRPC address). */
   registry: string;
   internalSecret: string;
   configFile: string;
@@ -59,20 +60,14 @@ export function serviceEnvironment(
   };
 }
 
+/** What the topology says this service alone gets: the admin's credentials, its gRPC port, the demo catalog. */
 function ownSettings(name: ServiceName, settings: ServiceSettings): NodeJS.ProcessEnv {
-  switch (name) {
-    case 'users':
-      return {
-        SOUK_ADMIN_EMAIL: settings.admin.email,
-        SOUK_ADMIN_PASSWORD: settings.admin.password,
-        SOUK__GRPC__PORT: String(settings.grpcPort),
-      };
-    case 'orders':
-      // Orders asks users over gRPC, wherever the port offset put it.
-      return { SOUK__USERS__GRPC_URL: `127.0.0.1:${settings.grpcPort}` };
-    case 'inventory':
-      return { SOUK__SEED_DEMO_CATALOG: 'true' };
-    default:
-      return {};
-  }
+  const entry = serviceEntry(name);
+  return {
+    ...(entry.admin === true
+      ? { SOUK_ADMIN_EMAIL: settings.admin.email, SOUK_ADMIN_PASSWORD: settings.admin.password }
+      : {}),
+    ...(settings.grpcPort === undefined ? {} : { SOUK__GRPC__PORT: String(settings.grpcPort) }),
+    ...(entry.seedsDemoCatalog === true ? { SOUK__SEED_DEMO_CATALOG: 'true' } : {}),
+  };
 }

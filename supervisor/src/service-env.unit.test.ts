@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { serviceEnvironment, type ServiceSettings } from './service-env.ts';
+import { SERVICE_NAMES } from './topology.ts';
 
 const parent: NodeJS.ProcessEnv = {
   PATH: '/usr/bin',
@@ -17,7 +18,7 @@ const parent: NodeJS.ProcessEnv = {
 
 const settings: ServiceSettings = {
   port: 5002,
-  grpcPort: 50051,
+  grpcPort: undefined,
   registry: '{"orders":"http://127.0.0.1:5002"}',
   internalSecret: 'internal-secret',
   configFile: '/repo/config/orders.yaml',
@@ -40,21 +41,15 @@ describe('a service environment', () => {
       SOUK_CONFIG_FILE: '/repo/config/orders.yaml',
       SOUK__DATABASE__URL: 'postgres://db/orders',
       SOUK__MESSAGING__BUS_URL: 'postgres://db/bus',
-      SOUK__USERS__GRPC_URL: '127.0.0.1:50051',
     });
   });
 
-  it("when the gRPC port is shifted, then orders is told where users' gRPC API went", () => {
-    const orders = serviceEnvironment('orders', parent, { ...settings, grpcPort: 50151 });
-    assert.equal(orders.SOUK__USERS__GRPC_URL, '127.0.0.1:50151');
-  });
-
   it('when built for users, then only it gets the admin credentials the supervisor settled on, and its gRPC port', () => {
-    const users = serviceEnvironment('users', parent, settings);
+    const users = serviceEnvironment('users', parent, { ...settings, grpcPort: 50051 });
     assert.equal(users.SOUK_ADMIN_EMAIL, 'admin@souk.local');
     assert.equal(users.SOUK_ADMIN_PASSWORD, 'admin-password');
     assert.equal(users.SOUK__GRPC__PORT, '50051');
-    for (const name of ['gateway', 'orders', 'payments', 'inventory', 'notifications'] as const) {
+    for (const name of SERVICE_NAMES.filter((name) => name !== 'users')) {
       const env = serviceEnvironment(name, parent, settings);
       assert.equal(env.SOUK_ADMIN_PASSWORD, undefined, name);
       assert.equal(env.SOUK_ADMIN_EMAIL, undefined, name);

@@ -2,6 +2,7 @@
 // dies, and stopped with SIGTERM (SIGKILL after a grace period).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { backoffDelay, settlesWithin } from '@souk/kit';
 
 export interface ServiceProcessOptions {
   name: string;
@@ -58,7 +59,10 @@ export class ServiceProcess {
         resolve();
         if (this.#stopping) return;
         if (Date.now() - this.#startedAt > STABLE_AFTER_MS) this.#failures = 0;
-        const delay = this.#failures === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.#failures);
+        const delay =
+          this.#failures === 0
+            ? 0
+            : backoffDelay(this.#failures, { baseDelayMs: 1000, maxDelayMs: MAX_BACKOFF_MS });
         this.#failures += 1;
         this.#options.onExit(this.name, code, signal, delay);
         this.#restartTimer = setTimeout(() => this.start(), delay);
@@ -73,8 +77,9 @@ export class ServiceProcess {
     const child = this.#child;
     if (child === undefined) return;
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await this.#exited;
-    clearTimeout(timer);
+    if (!(await settlesWithin(graceMs, this.#exited))) {
+      child.kill('SIGKILL');
+      await this.#exited;
+    }
   }
 }

@@ -2,19 +2,20 @@
 // port, database, secret and the address table; resolves once all of them answer /health/ready.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LOCAL_PORTS, type ServiceName } from '@souk/chassis';
 import { startLocalDatabase, type LocalDatabase } from './database.ts';
 import { memoryBytes } from './memory.ts';
+import { waitUntilReady } from './readiness.ts';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets.ts';
 import { serviceEnvironment } from './service-env.ts';
 import { ServiceProcess } from './service-process.ts';
+import { TOPOLOGY, localGrpcPort, localPort, localRegistry, type ServiceName } from './topology.ts';
 
 export interface ShopOptions {
   /** The repository root, where services/ and config/ are. */
   root: string;
   dataDir: string;
   databasePort: number;
-  /** Added to every service port (LOCAL_PORTS), so a second shop (a test run) can live beside the first. */
+  /** Added to every service port (topology.ts), so a second shop (a test run) can live beside the first. */
   portOffset: number;
   /** The supervisor's environment; a service inherits only its basics and SOUK__ overrides (service-env.ts). */
   env: NodeJS.ProcessEnv;
@@ -36,17 +37,11 @@ export interface Shop {
   stop(): Promise<void>;
 }
 
-const GRPC_PORT = 50051;
-
 export async function startShop(options: ShopOptions): Promise<Shop> {
   const started = performance.now();
   const since = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)} s`;
-  const services = (Object.keys(LOCAL_PORTS) as ServiceName[]).filter((name) =>
-    existsSync(entryOf(options.root, name)),
-  );
-  const owningDatabase = services.filter((name) =>
-    existsSync(path.join(options.root, 'services', name, 'src', 'data', 'migrations')),
-  );
+  const services = TOPOLOGY.filter(({ name }) => existsSync(entryOf(options.root, name)));
+  const owningDatabase: ServiceName[] = services.filter((entry) => entry.database).map(({ name }) => name);
   const secrets = await loadOrCreateSecrets(options.dataDir, options.env);
 
   const databaseStarted = performance.now();
@@ -59,15 +54,12 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
   });
   options.say(`✓ PostgreSQL on 127.0.0.1:${options.databasePort} (${since(databaseStarted)})`);
 
-  const port = (name: ServiceName) => LOCAL_PORTS[name] + options.portOffset;
-  if (GRPC_PORT + options.portOffset > 65_535) {
-    throw new Error(`port offset ${options.portOffset} puts the users gRPC port past 65535`);
+  const port = (name: ServiceName) => localPort(name, options.portOffset);
+  for (const { name } of services) {
+    if (Math.max(port(name), localGrpcPort(name, options.portOffset) ?? 0) > 65_535)
+      throw new Error(`port offset ${options.portOffset} puts a port of ${name} past 65535`);
   }
-  const registry = JSON.stringify(
-    Object.fromEntries(
-      (Object.keys(LOCAL_PORTS) as ServiceName[]).map((name) => [name, `http://127.0.0.1:${port(name)}`]),
-    ),
-  );
+  const registry = JSON.stringify(localRegistry(options.portOffset));
   const processes = new Map<ServiceName, ServiceProcess>();
   const launch = (name: ServiceName) => {
     const child = new ServiceProcess({
@@ -76,7 +68,7 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
       env: {
         ...serviceEnvironment(name, options.env, {
           port: port(name),
-          grpcPort: GRPC_PORT + options.portOffset,
+          grpcPort: localGrpcPort(name, options.portOffset),
           registry,
           internalSecret: secrets.internalSecret,
           configFile: path.join(options.root, 'config', `${name}.yaml`),
@@ -99,11 +91,10 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
   };
   const ready = async (name: ServiceName) => {
     const from = performance.now();
-    await waitUntilReady(
-      `http://127.0.0.1:${port(name)}/health/ready`,
-      options.readyTimeoutMs ?? 60_000,
+    await waitUntilReady(`http://127.0.0.1:${port(name)}/health/ready`, {
+      timeoutMs: options.readyTimeoutMs ?? 60_000,
       name,
-    );
+    });
     options.say(`✓ ${name.padEnd(13)} http://127.0.0.1:${port(name)} (${since(from)})`);
   };
 
@@ -118,8 +109,8 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
 
   // The services first, all at once; the gateway last, so that it opens its door to a shop that answers.
   const [edge, inner] = [
-    services.filter((name) => name === 'gateway'),
-    services.filter((name) => name !== 'gateway'),
+    services.filter((entry) => entry.role === 'edge').map(({ name }) => name),
+    services.filter((entry) => entry.role === 'inner').map(({ name }) => name),
   ];
   try {
     for (const wave of [inner, edge]) {
@@ -148,18 +139,3 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
 }
 
 const entryOf = (root: string, name: ServiceName) => path.join(root, 'services', name, 'src', 'main.ts');
-
-async function waitUntilReady(url: string, timeoutMs: number, name: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await response.body?.cancel();
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`${name} was not ready within ${timeoutMs / 1000} s (${url})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

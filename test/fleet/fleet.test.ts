@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { deleteAmqpTopology } from '@souk/chassis';
-import { startEtcd, type OwnEtcd } from '../../supervisor/src/engines.ts';
-import { parseInstances, startFleet, type Fleet, type FleetInstance } from '../../supervisor/src/fleet.ts';
+import { startEtcd, type OwnEtcd } from '@souk/supervisor/engines';
+import { parseInstances, startFleet, type Fleet, type FleetInstance } from '@souk/supervisor/fleet';
 import { shopClient, type Customer, type Placed } from '../system/shop-client.ts';
 import { callApi, type ApiOptions } from '../system/shop.fixture.ts';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
-import { LOCAL_PORTS } from '@souk/chassis';
+import { localPort } from '@souk/supervisor/topology';
 import { ADMIN, PORT_OFFSET, assertProblem, type RunningShop } from './shop.fixture.ts';
 
 export function contractSuite(running: () => RunningShop): void {
@@ -218,7 +218,7 @@ export function contractSuite(running: () => RunningShop): void {
 
     it('every service answers health and metrics', async () => {
       for (const name of shop.processes.keys()) {
-        const base = `http://127.0.0.1:${LOCAL_PORTS[name] + PORT_OFFSET}`;
+        const base = `http://127.0.0.1:${localPort(name, PORT_OFFSET)}`;
         assert.equal((await fetch(`${base}/health/live`)).status, 200, `${name} live`);
         assert.equal((await fetch(`${base}/health/ready`)).status, 200, `${name} ready`);
         assert.match(
@@ -233,7 +233,7 @@ export function contractSuite(running: () => RunningShop): void {
       const published = new Set<string>();
       for (const name of shop.processes.keys()) {
         if (name === 'gateway') continue;
-        const base = `http://127.0.0.1:${LOCAL_PORTS[name] + PORT_OFFSET}`;
+        const base = `http://127.0.0.1:${localPort(name, PORT_OFFSET)}`;
         const document = (await (await fetch(`${base}/docs/json`)).json()) as {
           paths: Record<string, Record<string, unknown>>;
         };

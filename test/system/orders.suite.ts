@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { LOCAL_PORTS, type ServiceName } from '@souk/chassis';
+import { localPort, type ServiceName } from '@souk/supervisor/topology';
 import { TEST_CARDS } from '@souk/contracts';
 import { ADMIN, PORT_OFFSET, assertProblem, type RunningShop } from './shop.fixture.ts';
 import { shopClient, type Customer, type Placed } from './shop-client.ts';
@@ -234,7 +234,7 @@ export function ordersSuite(running: () => RunningShop): void {
     for (;;) {
       const ready =
         child.starts > starts &&
-        (await fetch(`http://127.0.0.1:${LOCAL_PORTS[name] + PORT_OFFSET}/health/ready`)
+        (await fetch(`http://127.0.0.1:${localPort(name, PORT_OFFSET)}/health/ready`)
           .then((response) => response.ok)
           .catch(() => false));
       if (ready) return;

@@ -15,7 +15,7 @@ import { registerRegistryMetrics } from './registry/registry-metrics.ts';
 import type { UpstreamClient } from './resilience.ts';
 import type { RetentionRule } from './retention.ts';
 import { Closers } from './plugins/closers.ts';
-import { LOCAL_PORTS, configPlugin, type ServiceConfig, type ServiceName } from './plugins/config.ts';
+import { configPlugin, type ServiceConfig, type ServiceName } from './plugins/config.ts';
 import { databasePlugin } from './plugins/database.ts';
 import { healthPlugin } from './plugins/health.ts';
 import { httpPlugin, type App } from './plugins/http.ts';
@@ -105,7 +105,10 @@ export async function createService<P extends TProperties = Record<never, never>
   const health = healthPlugin(app);
   metricsPlugin(app, metrics);
   const registry = await registryPlugin({ config, env, log, health, closers });
-  registerRegistryMetrics(registry, metrics, Object.keys(LOCAL_PORTS));
+  // The services this instance knows of: those in its address table and those it has a call policy for.
+  registerRegistryMetrics(registry, metrics, () => [
+    ...new Set([...Object.keys(config.current.registry), ...Object.keys(config.current.upstreams)]),
+  ]);
   const database = options.migrations
     ? await databasePlugin({ name, migrations: options.migrations, config, log, health, closers })
     : undefined;

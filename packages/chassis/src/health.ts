@@ -1,4 +1,5 @@
 // Liveness says the process runs; readiness says it can serve: every dependency answers and it is not draining.
+import { withTimeout } from '@souk/kit';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -24,7 +25,7 @@ export class Health {
     await Promise.all(
       [...this.#checks].map(async ([name, check]) => {
         try {
-          const result = await withTimeout(check(), 2000);
+          const result = await withTimeout(2000, () => check());
           checks[name] = result === undefined ? 'up' : `degraded: ${result.degraded}`;
         } catch (error) {
           checks[name] = `down: ${error instanceof Error ? error.message : String(error)}`;
@@ -43,19 +44,5 @@ export class Health {
       const { ready, checks } = await this.readiness();
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'up' : 'down', checks });
     });
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -2,11 +2,9 @@
 export {
   configSchema,
   createService,
-  LOCAL_PORTS,
   type App,
   type Service,
   type ServiceConfig,
-  type ServiceName,
   type Worker,
 } from './service.ts';
 export { SHUTDOWN_DEADLINE_MS, runMain } from './run-main.ts';
@@ -70,6 +68,7 @@ export {
   etcdEndpoints,
 } from './config-sources/index.ts';
 export {
+  AddressTable,
   DiscoverySettings,
   DnsRegistry,
   EtcdRegistry,
@@ -89,6 +88,14 @@ export {
 } from './resilience.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { freePort } from './net.ts';
+export {
+  backoffDelay,
+  backoffSchedule,
+  settlesWithin,
+  TimeoutError,
+  withTimeout,
+  type BackoffPolicy,
+} from '@souk/kit';
 export { RetentionWorker, type RetentionRule } from './retention.ts';
 export { continueTrace, currentTrace, withTrace, type TraceContext } from './trace-context.ts';
 export * from './messaging/index.ts';

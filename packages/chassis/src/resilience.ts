@@ -6,7 +6,6 @@ import {
   BulkheadRejectedError,
   CircuitState,
   ConsecutiveBreaker,
-  ExponentialBackoff,
   TaskCancelledError,
   TimeoutStrategy,
   bulkhead,
@@ -19,6 +18,7 @@ import {
   type IDefaultPolicyContext,
   type IPolicy,
 } from 'cockatiel';
+import { backoffSchedule } from '@souk/kit';
 import Type, { type Static } from 'typebox';
 import { Pool, type Dispatcher } from 'undici';
 import { NoInstanceError, type Registry, type ServiceInstance } from './registry/index.ts';
@@ -111,8 +111,9 @@ const isConnectError = (error: unknown) => CONNECT_ERRORS.has(errorCode(error) ?
 
 export class UpstreamClient {
   readonly name: string;
-  readonly #registry: Pick<Registry, 'pick' | 'track'>;
+  readonly #registry: Pick<Registry, 'pick' | 'track' | 'instances'>;
   readonly #pools = new Map<string, Pool>();
+  readonly #sweeper: NodeJS.Timeout;
   #policy!: {
     breaker: { readonly state: CircuitState };
     breakerAndBulkhead: IPolicy;
@@ -120,11 +121,25 @@ export class UpstreamClient {
     composed: Map<string, IPolicy<ICancellationContext & IDefaultPolicyContext>>;
   };
 
-  /** `name` is the service called; `registry` says which of its instances each call goes to. */
-  constructor(name: string, registry: Pick<Registry, 'pick' | 'track'>, policy: ResiliencePolicy) {
+  /**
+   * `name` is the service called; `registry` says which of its instances each call goes to. Every `sweepMs`,
+   * the pools of instances that left discovery are closed (their calls in flight finish first).
+   */
+  constructor(
+    name: string,
+    registry: Pick<Registry, 'pick' | 'track' | 'instances'>,
+    policy: ResiliencePolicy,
+    options: { sweepMs?: number } = {},
+  ) {
     this.name = name;
     this.#registry = registry;
     this.configure(policy);
+    this.#sweeper = setInterval(() => this.#closeDeparted(), options.sweepMs ?? 5000).unref();
+  }
+
+  /** The instances this client holds a connection pool to. */
+  get pooledOrigins(): string[] {
+    return [...this.#pools.keys()];
   }
 
   /** Applies a new policy (hot reload); the breaker starts closed again. */
@@ -158,7 +173,7 @@ export class UpstreamClient {
       policy = wrap(
         retry(handleWhen(isTransient), {
           maxAttempts: attempts,
-          backoff: new ExponentialBackoff({ initialDelay: config.retryBaseDelayMs, maxDelay: 2000 }),
+          backoff: backoffSchedule({ baseDelayMs: config.retryBaseDelayMs, maxDelayMs: 2000 }),
         }),
         breakerAndBulkhead,
         // abortOnReturn would abort (and allocate a DOMException) after every successful call.
@@ -208,8 +223,18 @@ export class UpstreamClient {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#sweeper);
     await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
     this.#pools.clear();
+  }
+
+  #closeDeparted(): void {
+    const known = new Set(this.#registry.instances(this.name).map((instance) => instance.url));
+    for (const [origin, pool] of this.#pools) {
+      if (known.has(origin)) continue;
+      this.#pools.delete(origin);
+      void pool.close().catch(() => {});
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 // runMain(): a service process's lifecycle around its Service — start, drain on a signal, exit codes — so that
 // every main.ts is one line and a failed start is one clear line on stderr, not a stack trace.
+import { TimeoutError, withTimeout } from '@souk/kit';
 import type { Service } from './service.ts';
 
 /** What runMain needs of a service: whatever its configuration. */
@@ -24,18 +25,14 @@ export async function runMain(name: string, build: () => Promise<Runnable>): Pro
     if (draining) return;
     draining = true;
     log.info({ signal }, 'draining');
-    const timer = setTimeout(() => {
-      log.error('shutdown took longer than 10 s; exiting');
-      process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-    service.stop().then(
+    withTimeout(SHUTDOWN_DEADLINE_MS, () => service.stop()).then(
       () => {
-        clearTimeout(timer);
         log.info('stopped');
         process.exit(0);
       },
       (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
+        if (error instanceof TimeoutError) log.error('shutdown took longer than 10 s; exiting');
+        else log.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );

@@ -6,6 +6,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { withTimeout } from '@souk/kit';
 import pg from 'pg';
 import { freePort } from './net.ts';
 
@@ -140,7 +141,7 @@ export async function startTestEtcd(): Promise<TestEtcd> {
 
 async function etcdHealthy(url: string): Promise<boolean> {
   try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+    const response = await withTimeout(1000, (signal) => fetch(`${url}/health`, { signal }));
     return response.ok && ((await response.json()) as { health?: string }).health === 'true';
   } catch {
     return false;

@@ -7,6 +7,8 @@ import { gatewayConfig } from './gateway.config.ts';
 import { registerProxyRoute } from './http/proxy.route.ts';
 import { compileRouteTable } from './routing/route.table.ts';
 
+/** The gateway's own settings, as every service's app.ts exports them (the CLI validates against them). */
+export { gatewayConfig as settings };
 export type GatewayConfig = ServiceConfig<typeof gatewayConfig>;
 export type Gateway = Service<GatewayConfig>;
 
@@ -59,6 +61,7 @@ export async function buildGateway(options: GatewayOptions = {}): Promise<Gatewa
     }),
     upstream: (name) => service.upstream(name),
     rateLimit: () => config.current.rateLimit,
+    addHealthCheck: (name, check) => service.health.addCheck(name, check),
     breakerRetryAfterSeconds: (name) =>
       Math.ceil((config.current.upstreams[name]?.breaker.halfOpenAfterMs ?? 5000) / 1000),
   });

@@ -6,7 +6,13 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { SharedCounters } from './http/rate-limit.store.ts';
-import { FakeUpstream, deadUrl, startGateway, type TestGateway } from './test-fixtures/fake-upstreams.ts';
+import {
+  FakeUpstream,
+  SigningKeys,
+  deadUrl,
+  startGateway,
+  type TestGateway,
+} from './test-fixtures/fake-upstreams.ts';
 
 const REDIS_URL = process.env.SOUK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -79,9 +85,12 @@ describe('gateway rate limits when Redis is unreachable', () => {
 
   before(async () => {
     upstream = await FakeUpstream.start();
+    const keys = new SigningKeys();
+    await keys.add('k1');
+    upstream.handlers.set('/.well-known/jwks.json', keys.handler);
     const closedPort = new URL(await deadUrl()).port;
     test = await startGateway(
-      { inventory: upstream.url },
+      { users: upstream.url, inventory: upstream.url },
       { rateLimit: { store: 'redis', redisUrl: `redis://127.0.0.1:${closedPort}`, max: 3 } },
     );
   });
@@ -99,6 +108,15 @@ describe('gateway rate limits when Redis is unreachable', () => {
     const refused = await get(test, ip);
     assert.equal(refused.headers['x-ratelimit-limit'], '3');
     assert.match(refused.headers['retry-after'] as string, /^\d+$/);
+  });
+
+  it('when Redis is down, then the gateway stays ready and its readiness says the limits are per gateway', async () => {
+    const ready = await test.gateway.app.inject({ url: '/health/ready' });
+    assert.equal(ready.statusCode, 200, ready.body);
+    assert.match(
+      ready.json<{ checks: Record<string, string> }>().checks.rateLimitStore ?? '',
+      /^degraded: Redis unreachable; rate limits are counted per gateway/,
+    );
   });
 });
 
@@ -162,8 +180,11 @@ describe('shared counters across a Redis outage', () => {
       logged.length = 0;
       assert.equal((await count('a')).current, 1);
 
+      assert.equal(await counters.check(), undefined);
+
       await link.cut();
       for (let i = 0; i < 3; i++) await count('a');
+      assert.match((await counters.check())?.degraded ?? '', /Redis unreachable/);
       assert.deepEqual(logged, [
         'warn: Redis unreachable; rate limits are counted per gateway until it is back',
       ]);
@@ -175,6 +196,7 @@ describe('shared counters across a Redis outage', () => {
       });
       assert.equal(logged[1], 'info: Redis is back; rate limits are shared across gateways again');
       assert.equal((await count('a')).current, 2, 'Redis kept the count from before the outage');
+      assert.equal(await counters.check(), undefined);
     } finally {
       counters.close();
       await link.cut();

@@ -29,38 +29,62 @@ export const settings = {
     },
     { default: {} },
   ),
-  saga: Type.Object(
-    {
-      stepTimeoutMs: Type.Integer({ minimum: 100, default: 5000, description: 'Read once at start.' }),
-      chargeTimeoutMs: Type.Integer({ minimum: 100, default: 12_000, description: 'Read once at start.' }),
-      stepAttempts: Type.Integer({ minimum: 1, default: 8, description: 'Read once at start.' }),
-      retryBaseMs: Type.Integer({ minimum: 1, default: 100, description: 'Read once at start.' }),
-      leaseMs: Type.Integer({
-        minimum: 1000,
-        default: 30_000,
-        description:
-          'How long a saga stays with its runner unrenewed; longer than stepTimeoutMs and chargeTimeoutMs. Read once at start.',
-      }),
-      scanIntervalMs: Type.Integer({ minimum: 50, default: 1000, description: 'Read once at start.' }),
-      keepFinishedMs: Type.Integer({
-        minimum: 0,
-        default: 30 * 24 * 3_600_000,
-        description: 'How long a finished saga and its step log (the saga part of a timeline) are kept.',
-      }),
-      deadlineMs: Type.Integer({
-        minimum: 1000,
-        default: 600_000,
-        description:
-          'An unfinished saga older than this counts in saga_past_deadline (an alert); nothing is cancelled for it. Read once at start.',
-      }),
-      participantPatienceMs: Type.Integer({
-        minimum: 0,
-        default: 60_000,
-        description:
-          'How long a step waits for a participant that is down, restarting or still busy with the same key before those failures count as attempts. Read once at start.',
-      }),
-    },
-    { default: {} },
+  saga: Type.Refine(
+    Type.Object(
+      {
+        stepTimeoutMs: Type.Integer({
+          minimum: 100,
+          default: 5000,
+          description: 'How long one attempt of a step may take; live, from the next attempt.',
+        }),
+        chargeTimeoutMs: Type.Integer({
+          minimum: 100,
+          default: 12_000,
+          description: 'How long one charge attempt may take; live, from the next attempt.',
+        }),
+        stepAttempts: Type.Integer({
+          minimum: 1,
+          default: 8,
+          description: 'Attempts of a step before the saga compensates; live, from the next step.',
+        }),
+        retryBaseMs: Type.Integer({
+          minimum: 1,
+          default: 100,
+          description: 'The first backoff between attempts; live.',
+        }),
+        leaseMs: Type.Integer({
+          minimum: 1000,
+          default: 30_000,
+          description:
+            'How long a saga stays with its runner unrenewed; longer than stepTimeoutMs and chargeTimeoutMs. Live, from the next lease.',
+        }),
+        scanIntervalMs: Type.Integer({
+          minimum: 50,
+          default: 1000,
+          description: 'How often sagas nobody drives are looked for; live, from the next scan.',
+        }),
+        keepFinishedMs: Type.Integer({
+          minimum: 0,
+          default: 30 * 24 * 3_600_000,
+          description: 'How long a finished saga and its step log (the saga part of a timeline) are kept.',
+        }),
+        participantPatienceMs: Type.Integer({
+          minimum: 0,
+          default: 60_000,
+          description:
+            'How long a step waits for a participant that is down, restarting or still busy with the same key before those failures count as attempts. Live.',
+        }),
+        deadlineMs: Type.Integer({
+          minimum: 1000,
+          default: 600_000,
+          description:
+            'An unfinished saga older than this counts in saga_past_deadline (an alert); nothing is cancelled for it. Read once at start.',
+        }),
+      },
+      { default: {} },
+    ),
+    (saga) => saga.leaseMs > Math.max(saga.stepTimeoutMs, saga.chargeTimeoutMs),
+    () => 'leaseMs must be longer than stepTimeoutMs and chargeTimeoutMs',
   ),
   idempotency: Type.Object(
     {
@@ -87,21 +111,27 @@ export async function buildOrders(
     ...(options.configSource === undefined ? {} : { configSource: options.configSource }),
   });
   const { db, log, identity } = service;
-  const saga = service.config.current.saga;
+  // Saga settings are read where they are used, so a change from the config center applies without a restart.
+  const saga = () => service.config.current.saga;
 
-  const inventory = inventoryParticipant(service.upstream('inventory'), identity, saga.stepTimeoutMs);
-  const payments = paymentsParticipant(service.upstream('payments'), identity, saga.chargeTimeoutMs);
+  const inventory = inventoryParticipant(service.upstream('inventory'), identity, () => saga().stepTimeoutMs);
+  const payments = paymentsParticipant(service.upstream('payments'), identity, () => saga().chargeTimeoutMs);
   const sagas = new SagaRunner({
     db,
     log,
-    leaseMs: saga.leaseMs,
-    scanIntervalMs: saga.scanIntervalMs,
-    retryBaseMs: saga.retryBaseMs,
-    defaultStepTimeoutMs: saga.stepTimeoutMs,
-    defaultStepAttempts: saga.stepAttempts,
-    unreachedPatienceMs: saga.participantPatienceMs,
+    live: () => {
+      const now = saga();
+      return {
+        leaseMs: now.leaseMs,
+        scanIntervalMs: now.scanIntervalMs,
+        retryBaseMs: now.retryBaseMs,
+        defaultStepTimeoutMs: now.stepTimeoutMs,
+        defaultStepAttempts: now.stepAttempts,
+        unreachedPatienceMs: now.participantPatienceMs,
+      };
+    },
     metrics: service.metrics,
-    deadlineMs: saga.deadlineMs,
+    deadlineMs: saga().deadlineMs,
   });
   const counted = orderCounters(service.metrics);
   const publish: PublishEvent = async (tx, type, data, subject) => {
@@ -129,7 +159,7 @@ export async function buildOrders(
     placeOrderSaga({
       inventory,
       payments,
-      chargeTimeoutMs: saga.chargeTimeoutMs,
+      chargeTimeoutMs: () => saga().chargeTimeoutMs,
       outcomes: {
         completed: (tx, state) => orders.placementCompleted(tx, state),
         compensated: (tx, state, reason) => orders.cancelled(tx, state.orderId, reason),

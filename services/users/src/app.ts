@@ -21,12 +21,12 @@ export const settings = {
         minimum: 60,
         maximum: 3600,
         default: 900,
-        description: 'Lifetime of an access token; read once at start.',
+        description: 'Lifetime of an access token; live, for tokens issued from then on.',
       }),
       refreshTtlSeconds: Type.Integer({
         minimum: 3600,
         default: 30 * 24 * 3600,
-        description: 'Lifetime of a refresh token; read once at start.',
+        description: 'Lifetime of a refresh token; live, for tokens issued from then on.',
       }),
       keepSpentMs: Type.Integer({
         minimum: 0,
@@ -43,7 +43,7 @@ export const settings = {
     },
     {
       default: {},
-      description: 'Failed logins allowed per window before an account is locked; read once at start.',
+      description: 'Failed logins allowed per window before an account is locked; live, from the next login.',
     },
   ),
 };
@@ -61,17 +61,22 @@ export async function buildUsers(options: { env?: NodeJS.ProcessEnv; configSourc
   const { config, db, log } = service;
   const clock = () => new Date();
 
+  // Token lifetimes and the lockout are read at each use, so a change from the config center applies at once.
   const tokens = createAccessTokenIssuer(
     await loadSigningKey(db),
-    config.current.tokens.accessTtlSeconds,
+    () => config.current.tokens.accessTtlSeconds,
     clock,
   );
   const accounts = new Accounts({
     db,
     outbox: service.outbox,
     tokens,
-    refreshTtlSeconds: config.current.tokens.refreshTtlSeconds,
-    lockout: config.current.lockout,
+    get refreshTtlSeconds() {
+      return config.current.tokens.refreshTtlSeconds;
+    },
+    get lockout() {
+      return config.current.lockout;
+    },
     clock,
   });
   await bootstrapAdmin(accounts, env, config.current.profile, log);

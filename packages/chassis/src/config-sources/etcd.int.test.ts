@@ -78,7 +78,7 @@ describe('the etcd config source', { skip: skipWithoutEtcd() }, () => {
       };
     const log: ConfigLog = { info: record('info'), warn: record('warn'), error: record('error') };
     const results: ReloadResult[] = [];
-    const schema = configSchema('orders', settings);
+    const schema = configSchema(settings);
     const { config, stop } = await watchConfig(
       (raw) => parseConfig(schema, raw),
       new EtcdConfigSource('orders', [etcd.url]),

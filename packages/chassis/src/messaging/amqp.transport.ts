@@ -5,7 +5,7 @@
 // resumed; while it is down, publish rejects (the outbox keeps the events) and check() fails.
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger.ts';
-import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { backoffDelay, settlesWithin, withTimeout, type BackoffPolicy } from '@souk/kit';
 import {
   resolveSubscription,
   runHandler,
@@ -146,9 +146,9 @@ export class AmqpTransport implements MessageTransport {
     if (this.#state !== 'open' || live === undefined)
       throw new BrokerUnavailableError('not connected to RabbitMQ', { cause: this.#lastError });
     await withTimeout(
-      (signal) => this.#publishConfirmed(live.publisher, messages, signal),
       this.#publishTimeoutMs,
-      'RabbitMQ did not confirm the messages in time',
+      (signal) => this.#publishConfirmed(live.publisher, messages, signal),
+      { onTimeout: 'RabbitMQ did not confirm the messages in time' },
     );
   }
 
@@ -211,12 +211,7 @@ export class AmqpTransport implements MessageTransport {
         channel.cancel(consumerTag).catch(() => {}),
       ),
     );
-    let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([
-      Promise.all(this.#inFlight).then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.#closeTimeoutMs))),
-    ]);
-    clearTimeout(timer);
+    const finished = await settlesWithin(this.#closeTimeoutMs, Promise.all(this.#inFlight));
     if (!finished)
       this.#log.warn(
         { inFlight: this.#inFlight.size },
@@ -472,26 +467,6 @@ function drained(channel: Channel, signal: AbortSignal): Promise<void> {
     channel.on('close', closed);
     signal.addEventListener('abort', aborted);
   });
-}
-
-async function withTimeout<T>(
-  work: (signal: AbortSignal) => Promise<T>,
-  ms: number,
-  message: string,
-): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(message)), ms);
-  try {
-    return await Promise.race([
-      work(controller.signal),
-      new Promise<never>((_resolve, reject) =>
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error)),
-      ),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
 }
 
 function toError(error: unknown): Error {

@@ -2,7 +2,6 @@
 export type { Envelope, HandlerContext, MessageTransport, Subscription } from './transport.ts';
 export { HandlerTimeoutError, SUBSCRIPTION_DEFAULTS, UnpublishableMessageError } from './transport.ts';
 export { createEnvelope, type EnvelopeOptions, type UncheckedEventType } from './envelope.ts';
-export { backoffDelay, type BackoffPolicy } from './backoff.ts';
 export {
   MESSAGING_MIGRATIONS,
   Outbox,

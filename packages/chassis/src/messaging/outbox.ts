@@ -6,7 +6,7 @@ import { currentTrace } from '../trace-context.ts';
 import type { EventEnvelope, EventType, EventTypes } from '@souk/contracts';
 import type { Pool, Queryable } from '../db.ts';
 import type { Logger } from '../logger.ts';
-import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { backoffDelay, withTimeout, type BackoffPolicy } from '@souk/kit';
 import { createEnvelope, type UncheckedEventType } from './envelope.ts';
 import { UnpublishableMessageError, type Envelope, type MessageTransport } from './transport.ts';
 import { PgListener, Wakeup, sleep } from './wakeups.ts';
@@ -324,9 +324,11 @@ export class OutboxRelay {
 
   async #publish(rows: Claimed[]): Promise<void> {
     await withTimeout(
-      this.#transport.publish(rows.map((row) => row.envelope)),
       this.#publishTimeoutMs,
-      'the broker did not confirm the outbox batch in time',
+      () => this.#transport.publish(rows.map((row) => row.envelope)),
+      {
+        onTimeout: 'the broker did not confirm the outbox batch in time',
+      },
     );
   }
 
@@ -367,16 +369,4 @@ export class OutboxRelay {
 function describe(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.slice(0, 2000);
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -4,7 +4,7 @@
 // so only a consumer that died loses it), retry failures with backoff and dead-letter them past maxAttempts.
 import { createPool, migrate, type Pool, type Queryable } from '../db.ts';
 import type { Logger } from '../logger.ts';
-import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { backoffDelay, settlesWithin, type BackoffPolicy } from '@souk/kit';
 import {
   resolveSubscription,
   runHandler,
@@ -282,12 +282,10 @@ class GroupConsumer {
     this.#stopping = true;
     this.#wakeup.wake();
     await this.#loop;
-    let timer: NodeJS.Timeout | undefined;
-    const abandoned = await Promise.race([
-      Promise.all([...this.#inFlight.values()].map((entry) => entry.done)).then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    const abandoned = !(await settlesWithin(
+      timeoutMs,
+      Promise.all([...this.#inFlight.values()].map((entry) => entry.done)),
+    ));
     clearInterval(this.#leaseTimer);
     if (abandoned)
       this.#settings.log.warn(

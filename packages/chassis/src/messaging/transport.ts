@@ -1,6 +1,7 @@
 // The seam between a service and its message broker. The local profile's transport is PostgreSQL (its own
 // `bus` database); the distributed profile's is RabbitMQ. Services never see which one they run on.
 import type { EventEnvelope } from '@souk/contracts';
+import { withTimeout } from '@souk/kit';
 import { withTrace } from '../trace-context.ts';
 
 export type Envelope = EventEnvelope<string, unknown>;
@@ -100,24 +101,11 @@ export function resolveSubscription(subscription: Subscription): ResolvedSubscri
  * its signal keeps running, but its message is released for a retry.
  */
 export async function runHandler(subscription: ResolvedSubscription, envelope: Envelope): Promise<void> {
-  const controller = new AbortController();
-  const handling = withTrace(envelope.traceparent, async () =>
-    subscription.handle(envelope, { signal: controller.signal }),
+  await withTimeout(
+    subscription.timeoutMs,
+    (signal) => withTrace(envelope.traceparent, async () => subscription.handle(envelope, { signal })),
+    { onTimeout: () => new HandlerTimeoutError(`the handler ran past its ${subscription.timeoutMs} ms`) },
   );
-  handling.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      const error = new HandlerTimeoutError(`the handler ran past its ${subscription.timeoutMs} ms`);
-      controller.abort(error);
-      reject(error);
-    }, subscription.timeoutMs);
-  });
-  try {
-    await Promise.race([handling, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** One envelope as the JSON a broker carries; an envelope that has none (a BigInt, a cycle) is unpublishable. */

@@ -1,7 +1,7 @@
 // How a polling loop learns early that there is work: a Wakeup it sleeps on, a PgListener that wakes it on
 // NOTIFY, and a sleep that shutdown can cut short.
 import { setTimeout as delay } from 'node:timers/promises';
-import { backoffDelay } from './backoff.ts';
+import { backoffDelay } from '@souk/kit';
 import type { Logger } from '../logger.ts';
 import type { Pool, Transaction } from '../db.ts';
 

@@ -4,25 +4,13 @@ import Type, { type Static, type TObject, type TProperties } from 'typebox';
 import { Counter, type Registry as MetricsRegistry } from 'prom-client';
 import { parseConfig, watchConfig, type ConfigSource, type LiveConfig } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { DiscoverySettings } from '../registry/index.ts';
+import { AddressTable, DiscoverySettings } from '../registry/index.ts';
 import { ResiliencePolicy } from '../resilience.ts';
 
-/** Where each service listens in the local profile; the registry's default address table. */
-export const LOCAL_PORTS = {
-  gateway: 8080,
-  users: 5001,
-  orders: 5002,
-  payments: 5003,
-  inventory: 5004,
-  notifications: 5005,
-} as const;
-export type ServiceName = keyof typeof LOCAL_PORTS;
+/** A service's name: its folder, its config key and what it registers under. The supervisor knows the list. */
+export type ServiceName = string;
 
-const localAddresses = Object.fromEntries(
-  Object.entries(LOCAL_PORTS).map(([name, port]) => [name, `http://127.0.0.1:${port}`]),
-);
-
-const baseConfigProperties = (port: number) => ({
+const baseConfigProperties = () => ({
   /** `local`: one machine, embedded adapters; `distributed`: many machines, shared infrastructure. */
   profile: Type.Union([Type.Literal('local'), Type.Literal('distributed')], {
     default: 'local',
@@ -31,13 +19,14 @@ const baseConfigProperties = (port: number) => ({
   http: Type.Object(
     {
       host: Type.String({ default: '127.0.0.1' }),
-      port: Type.Integer({ minimum: 0, maximum: 65535, default: port }),
+      /** Given by whoever starts the service (the supervisor, a manifest); 0 takes any free port. */
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
       /** The URL this instance registers, when others reach it by another address than it listens on. */
       advertiseUrl: Type.Optional(Type.String()),
     },
     { default: {}, description: 'Where the service listens; read once at start.' },
   ),
-  log: Type.Object({ level: Type.String({ default: 'info' }) }, { default: {} }),
+  log: Type.Object({ level: Type.String({ default: 'info' }) }, { default: {}, description: 'Live.' }),
   database: Type.Object(
     { url: Type.Optional(Type.String()), poolSize: Type.Integer({ minimum: 1, default: 10 }) },
     { default: {}, description: 'The service database and its pool; read once at start.' },
@@ -46,7 +35,7 @@ const baseConfigProperties = (port: number) => ({
     { secret: Type.String({ minLength: 32 }) },
     { description: 'The secret that signs identities between services; read once at start.' },
   ),
-  registry: Type.Record(Type.String(), Type.String(), { default: localAddresses }),
+  registry: AddressTable,
   discovery: DiscoverySettings,
   upstreams: Type.Record(Type.String(), ResiliencePolicy, { default: {} }),
   messaging: Type.Object(
@@ -99,8 +88,8 @@ export type ServiceConfig<P extends TProperties> = BaseConfig & Static<TObject<P
 export type BaseLiveConfig = Pick<LiveConfig<BaseConfig>, 'current' | 'onChange'>;
 
 /** A service's whole configuration schema, the chassis' settings and its own; what the `souk` CLI validates. */
-export function configSchema<P extends TProperties = Record<never, never>>(name: ServiceName, settings?: P) {
-  return Type.Object({ ...baseConfigProperties(LOCAL_PORTS[name]), ...(settings ?? ({} as P)) });
+export function configSchema<P extends TProperties = Record<never, never>>(settings?: P) {
+  return Type.Object({ ...baseConfigProperties(), ...(settings ?? ({} as P)) });
 }
 
 export interface ConfigPluginOptions<P extends TProperties> {
@@ -116,7 +105,7 @@ export async function configPlugin<P extends TProperties>(
   options: ConfigPluginOptions<P>,
 ): Promise<{ config: LiveConfig<ServiceConfig<P>>; log: Logger; stop: () => void }> {
   const { name, env } = options;
-  const schema = configSchema(name, options.settings);
+  const schema = configSchema(options.settings);
   const log = createLogger(name, env.SOUK__LOG__LEVEL ?? 'info');
   const reloads = new Counter({
     name: 'config_reloads_total',

@@ -3,7 +3,7 @@ import type { Health } from '../health.ts';
 import type { Logger } from '../logger.ts';
 import { createRegistry, type Registry } from '../registry/index.ts';
 import type { Closers } from './closers.ts';
-import { LOCAL_PORTS, type BaseLiveConfig } from './config.ts';
+import type { BaseLiveConfig } from './config.ts';
 
 export interface RegistryPluginOptions {
   config: BaseLiveConfig;
@@ -16,7 +16,6 @@ export interface RegistryPluginOptions {
 export async function registryPlugin(options: RegistryPluginOptions): Promise<Registry> {
   const { config } = options;
   const registry = createRegistry({
-    services: Object.keys(LOCAL_PORTS),
     discovery: () => config.current.discovery,
     table: () => config.current.registry,
     version: options.env.npm_package_version ?? '0.1.0',

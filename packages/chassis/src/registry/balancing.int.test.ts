@@ -139,4 +139,31 @@ describe('client-side balancing over etcd discovery', { skip: skipWithoutEtcd() 
     );
     for (let i = 0; i < 20; i++) assert.notEqual(discovery.pick('inventory').url, dead.url);
   });
+
+  it('when an instance leaves discovery, then the pool to it is closed and calls go on to the others', async () => {
+    const leaving = await instance('leaving');
+    const itsRegistry = registry(leastPending);
+    await itsRegistry.register({ service: 'notifications', url: leaving.url });
+    await registry(leastPending).register({ service: 'notifications', url: a.url });
+    const discovery = registry({ ...leastPending, balancing: 'round-robin' });
+    await discovery.start();
+    const until = async (done: () => boolean, what: string) => {
+      const deadline = Date.now() + 3000;
+      while (!done()) {
+        assert.ok(Date.now() < deadline, what);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    await until(() => discovery.instances('notifications').length === 2, 'both instances seen');
+    const client = new UpstreamClient('notifications', discovery, policy, { sweepMs: 50 });
+    clients.push(client);
+    for (let i = 0; i < 4; i++) await client.request({ method: 'GET', path: '/' });
+    assert.deepEqual(client.pooledOrigins.toSorted(), [a.url, leaving.url].toSorted());
+
+    await itsRegistry.deregister();
+    await until(() => !client.pooledOrigins.includes(leaving.url), 'the departed pool closed');
+    assert.deepEqual(client.pooledOrigins, [a.url]);
+    assert.equal((await client.request({ method: 'GET', path: '/' })).body.toString(), 'a');
+    await leaving.close();
+  });
 });

@@ -12,7 +12,7 @@ const resolveAll: Resolve = async (name) =>
   (await lookup(name, { all: true, family: 4 })).map((entry) => entry.address);
 
 export interface DnsRegistryOptions {
-  /** The services to look up; calls to others find no instance. */
+  /** The services to look up from the start; another is looked up once it is first asked for. */
   services: readonly string[];
   /** A URL with `{service}` for the service's name, e.g. `http://{service}.souk.svc.cluster.local:8080`. */
   pattern: string;
@@ -26,11 +26,13 @@ export class DnsRegistry extends BalancedRegistry {
   readonly #options: DnsRegistryOptions & { resolve: Resolve };
   readonly #instances = new Map<string, readonly ServiceInstance[]>();
   readonly #failing = new Set<string>();
+  readonly #services: Set<string>;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: DnsRegistryOptions) {
     super(options.balancer);
     this.#options = { resolve: resolveAll, ...options };
+    this.#services = new Set(options.services);
     if (!options.pattern.includes('{service}')) {
       throw new Error(`discovery.dns.pattern '${options.pattern}' has no {service} in it`);
     }
@@ -45,7 +47,7 @@ export class DnsRegistry extends BalancedRegistry {
   /** Looks every service up again; a name that fails to resolve keeps its last known addresses. */
   async refresh(): Promise<void> {
     await Promise.all(
-      this.#options.services.map(async (service) => {
+      [...this.#services].map(async (service) => {
         const template = new URL(this.#options.pattern.replaceAll('{service}', service));
         try {
           const addresses = await this.#options.resolve(template.hostname);
@@ -70,6 +72,10 @@ export class DnsRegistry extends BalancedRegistry {
   }
 
   instances(service: string): readonly ServiceInstance[] {
+    if (!this.#services.has(service)) {
+      this.#services.add(service);
+      void this.refresh();
+    }
     return this.#instances.get(service) ?? [];
   }
 

@@ -6,12 +6,12 @@ import type { Logger } from '../logger.ts';
 import { Balancer, BalancingSettings, type Outcome } from './balancer.ts';
 import { DnsRegistry } from './dns.ts';
 import { EtcdRegistry } from './etcd.ts';
-import { StaticRegistry } from './static.ts';
+import { StaticRegistry, type AddressTable } from './static.ts';
 
 export { BalancedRegistry, Balancer, BalancingSettings, NoInstanceError, type Outcome } from './balancer.ts';
 export { DnsRegistry } from './dns.ts';
 export { EtcdRegistry, SERVICES_PREFIX, serviceKey } from './etcd.ts';
-export { StaticRegistry } from './static.ts';
+export { AddressTable, StaticRegistry } from './static.ts';
 
 /** One running instance, as it registers itself (the value under `/souk/services/<service>/<id>` in etcd). */
 export interface ServiceInstance {
@@ -50,6 +50,7 @@ export const DiscoverySettings = Type.Object(
     /** `static`: the `registry` address table, one instance per service; `etcd`: the fleet; `dns`: Kubernetes. */
     kind: Type.Union([Type.Literal('static'), Type.Literal('etcd'), Type.Literal('dns')], {
       default: 'static',
+      description: 'Which registry; read once at start (a change needs a restart).',
     }),
     etcd: Type.Object(
       {
@@ -63,8 +64,10 @@ export const DiscoverySettings = Type.Object(
         /** A URL with `{service}` for the name of the service's headless Service. */
         pattern: Type.String({ default: 'http://{service}:8080' }),
         refreshMs: Type.Integer({ minimum: 100, default: 5000 }),
+        /** Looked up from the start; a service asked for that is not listed is looked up from then on. */
+        services: Type.Array(Type.String(), { default: [] }),
       },
-      { default: {} },
+      { default: {}, description: 'Kubernetes discovery by DNS name; read once at start.' },
     ),
     ...BalancingSettings.properties,
   },
@@ -74,9 +77,8 @@ export type DiscoverySettings = Static<typeof DiscoverySettings>;
 
 /** The registry the settings name; balancing and the static table are read live, the kind only here. */
 export function createRegistry(options: {
-  services: readonly string[];
   discovery: () => DiscoverySettings;
-  table: () => Record<string, string>;
+  table: () => AddressTable;
   version: string;
   log: Logger;
 }): Registry {
@@ -88,6 +90,6 @@ export function createRegistry(options: {
     case 'etcd':
       return new EtcdRegistry({ ...settings.etcd, balancer, log: options.log, version: options.version });
     case 'dns':
-      return new DnsRegistry({ ...settings.dns, services: options.services, balancer, log: options.log });
+      return new DnsRegistry({ ...settings.dns, balancer, log: options.log });
   }
 }

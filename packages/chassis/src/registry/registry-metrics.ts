@@ -6,7 +6,7 @@ import type { Registry } from './index.ts';
 export function registerRegistryMetrics(
   registry: Pick<Registry, 'instances'>,
   metrics: MetricsRegistry,
-  services: readonly string[],
+  services: () => readonly string[],
 ): void {
   new Gauge({
     name: 'registry_instances',
@@ -14,7 +14,7 @@ export function registerRegistryMetrics(
     labelNames: ['upstream'],
     registers: [metrics],
     collect() {
-      for (const service of services) this.set({ upstream: service }, registry.instances(service).length);
+      for (const service of services()) this.set({ upstream: service }, registry.instances(service).length);
     },
   });
 }

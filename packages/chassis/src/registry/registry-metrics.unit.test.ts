@@ -8,7 +8,7 @@ describe('registry metrics', () => {
   it('when the registry knows some services, then registry_instances counts each, 0 for an unknown one', async () => {
     const table: Record<string, string> = { users: 'http://127.0.0.1:5001' };
     const metrics = new MetricsRegistry();
-    registerRegistryMetrics(new StaticRegistry(() => table), metrics, ['users', 'orders']);
+    registerRegistryMetrics(new StaticRegistry(() => table), metrics, () => ['users', 'orders']);
     const read = async () =>
       Object.fromEntries(
         (await metrics.getMetricsAsJSON())

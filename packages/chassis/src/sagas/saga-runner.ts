@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Pool, Queryable } from '../db.ts';
-import { backoffDelay } from '../messaging/backoff.ts';
+import { backoffDelay, withTimeout } from '@souk/kit';
 import { UpstreamUnavailableError } from '../resilience.ts';
 import { sleep } from '../messaging/wakeups.ts';
 import {
@@ -39,11 +39,19 @@ export interface SagaRunnerOptions {
    * before such failures count against its attempts.
    */
   unreachedPatienceMs?: number;
-  /** Where to publish saga durations and the unfinished sagas; none by default. */
-  metrics?: MetricsRegistry;
   /** An unfinished saga older than this counts as past its deadline in the metrics. */
   deadlineMs?: number;
+  /**
+   * The settings above as they are now (a live configuration): read at each use, so a change applies from the
+   * next scan, lease or attempt on, without a restart. Keep leaseMs longer than every step timeout.
+   */
+  live?: () => Partial<SagaRunnerSettings>;
+  /** Where to publish saga durations and the unfinished sagas; none by default. */
+  metrics?: MetricsRegistry;
 }
+
+/** What a live configuration may change while the runner runs. */
+export type SagaRunnerSettings = Required<Omit<SagaRunnerOptions, 'db' | 'log' | 'live' | 'metrics'>>;
 
 type StepOutcome =
   | { kind: 'succeeded'; patch: object }
@@ -62,8 +70,7 @@ const worthWaitingFor = (error: unknown) =>
   (error instanceof UpstreamUnavailableError && error.reason !== 'timeout');
 
 export class SagaRunner {
-  readonly #options: Required<Omit<SagaRunnerOptions, 'db' | 'log' | 'metrics'>> &
-    Pick<SagaRunnerOptions, 'db' | 'log'>;
+  readonly #initial: SagaRunnerSettings & Pick<SagaRunnerOptions, 'db' | 'log' | 'live'>;
   readonly #store: SagaStore;
   readonly #metrics: SagaMetrics | undefined;
   readonly #owner = `${process.pid}:${randomUUID()}`;
@@ -74,7 +81,7 @@ export class SagaRunner {
   #scanTimer: NodeJS.Timeout | undefined;
 
   constructor(options: SagaRunnerOptions) {
-    this.#options = {
+    this.#initial = {
       leaseMs: 30_000,
       scanIntervalMs: 2_000,
       retryBaseMs: 100,
@@ -98,6 +105,12 @@ export class SagaRunner {
         deadlineMs: this.#options.deadlineMs,
         types: () => [...this.#definitions.keys()],
       });
+  }
+
+  /** The settings in force now: those given, under what the live configuration says. */
+  get #options(): SagaRunnerSettings & Pick<SagaRunnerOptions, 'db' | 'log'> {
+    const live = this.#initial.live?.();
+    return live === undefined ? this.#initial : { ...this.#initial, ...live };
   }
 
   /** Aborted by `stop()`; every wait of this runner listens to it. */
@@ -393,28 +406,15 @@ export class SagaRunner {
   }
 
   /** Runs one attempt; it ends at its timeout, or when `driving` aborts, whether or not `work` heeds its signal. */
-  async #withTimeout<T>(
+  #withTimeout<T>(
     step: { name: string; timeoutMs?: number },
     driving: AbortSignal,
     work: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const timeoutMs = step.timeoutMs ?? this.#options.defaultStepTimeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = AbortSignal.any([timeout, driving]);
-    return Promise.race([
-      work(signal),
-      new Promise<never>((_resolve, reject) =>
-        signal.addEventListener(
-          'abort',
-          () =>
-            reject(
-              timeout.aborted
-                ? new Error(`${step.name} timed out after ${timeoutMs} ms`)
-                : (signal.reason as Error),
-            ),
-          { once: true },
-        ),
-      ),
-    ]);
+    return withTimeout(timeoutMs, work, {
+      signal: driving,
+      onTimeout: `${step.name} timed out after ${timeoutMs} ms`,
+    });
   }
 }

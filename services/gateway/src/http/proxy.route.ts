@@ -18,7 +18,12 @@ import {
   isForwardedResponseHeader,
   upstreamRequestHeaders,
 } from './forward.headers.ts';
-import { createRateLimit, type IpBucket, type RateLimitSettings } from './rate-limit.hook.ts';
+import {
+  createRateLimit,
+  type AddHealthCheck,
+  type IpBucket,
+  type RateLimitSettings,
+} from './rate-limit.hook.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,6 +41,8 @@ export interface ProxyOptions {
   verifier: AccessTokenVerifier;
   upstream: (service: RoutedService) => UpstreamClient;
   rateLimit: () => RateLimitSettings;
+  /** Adds to readiness; the shared counter store reports an outage there. */
+  addHealthCheck: AddHealthCheck;
   /** Seconds a client should wait before retrying a service whose breaker is open. */
   breakerRetryAfterSeconds: (service: RoutedService) => number;
 }
@@ -54,6 +61,7 @@ export async function registerProxyRoute(app: App, options: ProxyOptions): Promi
     settings: options.rateLimit,
     userKey: (request) => request.gatewayCaller?.rateLimitKey,
     ipBucket,
+    addHealthCheck: options.addHealthCheck,
   });
 
   /** Route, then identity, then rate limit, all before the body is read: a refused request costs little. */

@@ -23,7 +23,11 @@ export interface RateLimitOptions {
   userKey: (request: FastifyRequest) => string | undefined;
   /** The stricter per-IP bucket a request counts in, whoever the caller claims to be; undefined for none. */
   ipBucket: (request: FastifyRequest) => IpBucket | undefined;
+  addHealthCheck: AddHealthCheck;
 }
+
+/** The service's `health.addCheck`: a check that throws is down, one that resolves `{ degraded }` is not. */
+export type AddHealthCheck = (name: string, check: () => Promise<void | { degraded: string }>) => void;
 
 export type IpBucket = 'login' | 'register';
 
@@ -35,7 +39,7 @@ export async function createRateLimit(app: App, options: RateLimitOptions): Prom
   const { settings, userKey, ipBucket } = options;
   await app.register(rateLimit, {
     global: false,
-    ...(await storeOptions(app, settings())),
+    ...(await storeOptions(app, settings(), options.addHealthCheck)),
     keyGenerator: (request) => {
       const bucket = ipBucket(request);
       return bucket === undefined
@@ -61,7 +65,11 @@ export async function createRateLimit(app: App, options: RateLimitOptions): Prom
 }
 
 /** The one place the counter store is chosen. */
-async function storeOptions(app: App, settings: RateLimitSettings): Promise<Partial<RateLimitPluginOptions>> {
+async function storeOptions(
+  app: App,
+  settings: RateLimitSettings,
+  addHealthCheck: AddHealthCheck,
+): Promise<Partial<RateLimitPluginOptions>> {
   switch (settings.store) {
     case 'memory':
       return { cache: settings.clients };
@@ -74,6 +82,7 @@ async function storeOptions(app: App, settings: RateLimitSettings): Promise<Part
         log: app.log,
       });
       app.addHook('onClose', async () => counters.close());
+      addHealthCheck('rateLimitStore', counters.check);
       await counters.connect();
       // The plugin constructs its store itself; a constructor returning an object hands it this one.
       return {

@@ -2,10 +2,10 @@
 // unreachable or slow, each gateway counts in its own memory, so a Redis outage never refuses or stalls a request.
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import { setTimeout } from 'node:timers/promises';
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
+import { backoffDelay, withTimeout } from '@souk/chassis';
 
 type Counted = { current: number; ttl: number };
 type Counter = Pick<FastifyRateLimitStore, 'incr'>;
@@ -66,7 +66,7 @@ export class SharedCounters implements Counter {
       connectTimeout: this.#connectTimeoutMs,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      retryStrategy: (attempt) => backoffDelay(attempt, { baseDelayMs: 200, maxDelayMs: 2000 }),
     }) as CountingRedis;
     // ioredis reports every failed reconnect here; the outage is logged once by incr instead.
     this.#redis.on('error', () => {});
@@ -76,13 +76,9 @@ export class SharedCounters implements Counter {
   /** Waits, at most a connect timeout, for the first connection, so a starting gateway shares from its first request. */
   async connect(): Promise<void> {
     if (this.#redis.status === 'ready') return;
-    const connected = new AbortController();
-    await Promise.race([
-      once(this.#redis, 'ready', { signal: connected.signal }),
-      setTimeout(this.#connectTimeoutMs, undefined, { signal: connected.signal }),
-    ])
-      .catch(() => {})
-      .finally(() => connected.abort());
+    await withTimeout(this.#connectTimeoutMs, (signal) => once(this.#redis, 'ready', { signal })).catch(
+      () => {}, // not yet: counted locally until it connects
+    );
   }
 
   incr(
@@ -116,6 +112,12 @@ export class SharedCounters implements Counter {
       },
     );
   }
+
+  /** For readiness: degraded, never down, while Redis does not answer (each gateway then counts alone). */
+  readonly check = async (): Promise<void | { degraded: string }> => {
+    if (!this.#degraded && this.#redis.status === 'ready') return undefined;
+    return { degraded: 'Redis unreachable; rate limits are counted per gateway until it is back' };
+  };
 
   /** A route with limits of its own counts under the same keys; the gateway's buckets are in the keys already. */
   child(): this {

@@ -5,8 +5,12 @@
 // is sent again. The claim keeps concurrent senders apart; the delivery log records one success at most.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTransaction, type Logger, type Pool } from '@souk/chassis';
+import { backoffDelay } from '@souk/kit';
 import type { DeliveriesRepository, EmailJob } from '../data/deliveries.repository.ts';
 import type { Mailer } from './mailer.ts';
+
+/** However many attempts are left, an email is tried again at least this often. */
+const MAX_RETRY_DELAY_MS = 10 * 60_000;
 
 export interface EmailPolicy {
   /** Attempts per notification, the first included. */
@@ -157,7 +161,11 @@ export class EmailDelivery {
           this.#options.log.warn({ notificationId, failures }, 'email not delivered; giving up');
           return;
         }
-        await sleep(retryBaseDelayMs * 2 ** (failures - 1), undefined, { signal: this.#stopping.signal });
+        const delay = backoffDelay(failures, {
+          baseDelayMs: retryBaseDelayMs,
+          maxDelayMs: Math.max(retryBaseDelayMs, MAX_RETRY_DELAY_MS),
+        });
+        await sleep(delay, undefined, { signal: this.#stopping.signal });
       }
     } catch (error) {
       if (this.#stopping.signal.aborted) return;

@@ -18,7 +18,8 @@ export interface InventoryParticipant {
 export function inventoryParticipant(
   upstream: UpstreamClient,
   identity: IdentitySigner,
-  timeoutMs: number,
+  /** Read at each call (a live setting). */
+  timeoutMs: () => number,
 ): InventoryParticipant {
   return {
     async prices(productIds) {
@@ -28,7 +29,7 @@ export function inventoryParticipant(
             method: 'GET',
             path: `/api/products/${encodeURIComponent(id)}`,
             headers: { [IDENTITY_HEADER]: identity.serviceCredential('orders') },
-            timeoutMs,
+            timeoutMs: timeoutMs(),
           });
           if (response.status === 404) return undefined;
           if (response.status !== 200)
@@ -44,7 +45,7 @@ export function inventoryParticipant(
         path: '/internal/reservations',
         body: { reservationId: orderId, items },
         idempotencyKey,
-        timeoutMs,
+        timeoutMs: timeoutMs(),
         rejections: {
           [InventoryErrorCode.InsufficientStock]: () => 'insufficient stock',
           [InventoryErrorCode.UnknownProduct]: () => 'a product is no longer sold',
@@ -58,7 +59,7 @@ export function inventoryParticipant(
         method: 'POST',
         path: `/internal/reservations/${orderId}/commit`,
         idempotencyKey,
-        timeoutMs,
+        timeoutMs: timeoutMs(),
         rejections: { [InventoryErrorCode.ReservationReleased]: () => 'the reservation was released' },
       });
     },
@@ -67,7 +68,7 @@ export function inventoryParticipant(
         method: 'POST',
         path: `/internal/reservations/${orderId}/release`,
         idempotencyKey,
-        timeoutMs,
+        timeoutMs: timeoutMs(),
       });
     },
   };

@@ -14,7 +14,8 @@ export interface PaymentsParticipant {
 export function paymentsParticipant(
   upstream: UpstreamClient,
   identity: IdentitySigner,
-  timeoutMs: number,
+  /** Read at each call (a live setting). */
+  timeoutMs: () => number,
 ): PaymentsParticipant {
   return {
     tokenise: (card) =>
@@ -22,7 +23,7 @@ export function paymentsParticipant(
         method: 'POST',
         path: '/internal/payments/cards',
         body: { card },
-        timeoutMs,
+        timeoutMs: timeoutMs(),
       }),
     charge: (charge, idempotencyKey) =>
       callParticipant<Payment>(upstream, identity, {
@@ -30,7 +31,7 @@ export function paymentsParticipant(
         path: '/internal/payments/charges',
         body: charge,
         idempotencyKey,
-        timeoutMs,
+        timeoutMs: timeoutMs(),
         rejections: {
           [PaymentsErrorCode.PaymentDeclined]: () => 'payment declined',
           [PaymentsErrorCode.OrderClosed]: () => 'the order was closed before it was paid',
@@ -44,7 +45,7 @@ export function paymentsParticipant(
         path: '/internal/payments/refunds',
         body: { orderId },
         idempotencyKey,
-        timeoutMs,
+        timeoutMs: timeoutMs(),
       });
     },
   };

@@ -30,7 +30,8 @@ export function placeOrderSaga(deps: {
   inventory: InventoryParticipant;
   payments: PaymentsParticipant;
   outcomes: OrderOutcomes;
-  chargeTimeoutMs: number;
+  /** Read at each attempt (a live setting). */
+  chargeTimeoutMs: () => number;
 }): SagaDefinition<PlaceOrderState> {
   const { inventory, payments, outcomes } = deps;
   return {
@@ -49,7 +50,9 @@ export function placeOrderSaga(deps: {
       },
       {
         name: 'charge-payment',
-        timeoutMs: deps.chargeTimeoutMs,
+        get timeoutMs() {
+          return deps.chargeTimeoutMs();
+        },
         run: async ({ state, idempotencyKey }) => {
           const payment = await payments.charge(
             { orderId: state.orderId, userId: state.userId, amount: state.total, cardToken: state.cardToken },

@@ -1,6 +1,7 @@
 // The seam to whatever moves the money: a card processor, asked once per payment. Implementations must be
 // idempotent per reference: asked again about the same reference, they give the same answer and charge once.
 import type { Money } from '@souk/contracts';
+import { withTimeout } from '@souk/kit';
 import type { ProcessorDecision } from '../domain/payment.model.ts';
 
 export type { ProcessorDecision };
@@ -53,19 +54,6 @@ export const statusWithin = (
  * Asks the processor and waits at most `timeoutMs`: past that, the call is aborted and a ProcessorTimeoutError
  * thrown, even if the processor ignores its signal.
  */
-async function within<T>(timeoutMs: number, ask: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const timedOut = new ProcessorTimeoutError(timeoutMs);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      controller.abort(timedOut);
-      reject(timedOut);
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([ask(controller.signal), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+function within<T>(timeoutMs: number, ask: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return withTimeout(timeoutMs, ask, { onTimeout: () => new ProcessorTimeoutError(timeoutMs) });
 }

@@ -12,11 +12,14 @@ export interface AccessTokenIssuer {
 
 export function createAccessTokenIssuer(
   key: SigningKey,
-  ttlSeconds: number,
+  /** Read at each token (a live setting). */
+  ttlSeconds: () => number,
   clock: () => Date,
 ): AccessTokenIssuer {
   return {
-    ttlSeconds,
+    get ttlSeconds() {
+      return ttlSeconds();
+    },
     async issue(user) {
       const now = Math.floor(clock().getTime() / 1000);
       return new SignJWT({ role: user.role })
@@ -25,7 +28,7 @@ export function createAccessTokenIssuer(
         .setIssuer(ACCESS_TOKEN_ISSUER)
         .setAudience(ACCESS_TOKEN_AUDIENCE)
         .setIssuedAt(now)
-        .setExpirationTime(now + ttlSeconds)
+        .setExpirationTime(now + ttlSeconds())
         .setJti(randomUUID())
         .sign(key.privateKey);
     },

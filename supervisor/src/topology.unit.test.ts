@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { INNER_SERVICES, SERVICE_NAMES, TOPOLOGY, localRegistry } from './topology.ts';
+
+const root = new URL('../../', import.meta.url);
+
+describe('the topology', () => {
+  it('when read, then every entry names a folder with a main.ts, and the one with a database has migrations', () => {
+    for (const entry of TOPOLOGY) {
+      assert.ok(existsSync(new URL(`services/${entry.name}/src/main.ts`, root)), entry.name);
+      assert.equal(
+        existsSync(new URL(`services/${entry.name}/src/data/migrations`, root)),
+        entry.database,
+        `${entry.name}: database flag and migrations folder agree`,
+      );
+    }
+  });
+
+  it('when ports are listed, then no two services share one', () => {
+    const ports = TOPOLOGY.flatMap((entry) => [entry.port, ...('grpcPort' in entry ? [entry.grpcPort] : [])]);
+    assert.equal(new Set(ports).size, ports.length);
+  });
+
+  it('when the local address table is built with an offset, then every port moves and gRPC addresses ride along', () => {
+    const table = localRegistry(10_000);
+    assert.deepEqual(Object.keys(table), SERVICE_NAMES);
+    assert.equal(table.orders?.url, 'http://127.0.0.1:15002');
+    assert.equal(table.users?.grpcUrl, '127.0.0.1:60051');
+    assert.equal(table.orders?.grpcUrl, undefined);
+  });
+
+  it('when the inner services are listed, then the gateway is not among them', () => {
+    assert.ok(!(INNER_SERVICES as readonly string[]).includes('gateway'));
+    assert.equal(INNER_SERVICES.length, SERVICE_NAMES.length - 1);
+  });
+});
