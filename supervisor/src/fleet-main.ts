@@ -58,5 +58,5 @@ say(
 );
 if (memory)
   say(`Memory     ${(memory.bytes / 2 ** 20).toFixed(0)} MiB (PSS) in ${memory.processes} processes`);
-say('Press Ctrl-C to stop.');
 stopOnSignals(terminal, 'draining every instance', () => fleet.stop());
+say('Press Ctrl-C to stop.');

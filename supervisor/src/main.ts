@@ -32,5 +32,6 @@ say(
 );
 if (memory)
   say(`Memory     ${(memory.bytes / 2 ** 20).toFixed(0)} MiB (PSS) in ${memory.processes} processes`);
-say('Press Ctrl-C to stop.');
+// Listen before saying so: whoever reads the line may press Ctrl-C at once.
 stopOnSignals(terminal, 'stopping every service, then PostgreSQL', () => shop.stop());
+say('Press Ctrl-C to stop.');
