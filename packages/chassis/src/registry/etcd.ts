@@ -1,11 +1,12 @@
 // The fleet's registry on etcd: each instance keeps its record alive under a lease, and every instance keeps a
 // cache of all records, fed by a watch, so that choosing where a call goes never waits for etcd.
 import { hostname } from 'node:os';
-import { backoffDelay, backoffSchedule } from '@souk/kit';
 import { Etcd3, type IKeyValue, type Lease, type Watcher } from 'etcd3';
 import type { Logger } from '../logger.ts';
 import { BalancedRegistry, type Balancer } from './balancer.ts';
 import type { Registration, ServiceInstance } from './index.ts';
+
+const RECONNECT_BACKOFF = { duration: 500, next: () => RECONNECT_BACKOFF };
 
 export const SERVICES_PREFIX = '/souk/services/';
 
@@ -18,7 +19,7 @@ export interface EtcdRegistryOptions {
   log: Logger;
   /** Of the code this instance runs; part of its record. */
   version: string;
-  /** The longest wait before trying again to load the records or to register, while etcd does not answer. */
+  /** How long to wait before trying again to load the records or to register, while etcd does not answer. */
   retryMs?: number;
 }
 
@@ -32,8 +33,6 @@ export class EtcdRegistry extends BalancedRegistry {
   #watching = false;
   #own: { key: string; instance: ServiceInstance; lease?: Lease; registered: boolean } | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
-  /** Tries in a row that etcd did not answer, for the backoff of the next one. */
-  #failures = 0;
   #closed = false;
 
   constructor(options: EtcdRegistryOptions) {
@@ -43,7 +42,7 @@ export class EtcdRegistry extends BalancedRegistry {
       hosts: [...options.endpoints],
       dialTimeout: 2000,
       // A watch broken by an etcd restart reconnects within half a second, not the default's up to 30 s.
-      faultHandling: { watchBackoff: backoffSchedule({ baseDelayMs: 100, maxDelayMs: 500 }).next() },
+      faultHandling: { watchBackoff: RECONNECT_BACKOFF },
     });
   }
 
@@ -123,7 +122,6 @@ export class EtcdRegistry extends BalancedRegistry {
     }
     this.#watcher = watcher;
     this.#watching = true;
-    this.#failures = 0;
     watcher
       .on('put', (kv) => this.#publish(this.#put(kv)))
       .on('delete', (kv) => this.#publish(this.#delete(kv)))
@@ -154,7 +152,6 @@ export class EtcdRegistry extends BalancedRegistry {
     try {
       await lease.put(own.key).value(JSON.stringify(own.instance));
       own.registered = true;
-      this.#failures = 0;
       this.#options.log.info({ key: own.key }, 'registered in etcd');
     } catch (error) {
       lease.release();
@@ -202,13 +199,10 @@ export class EtcdRegistry extends BalancedRegistry {
 
   #later(task: () => void): void {
     if (this.#closed) return;
-    this.#failures += 1;
-    const { retryMs } = this.#options;
-    const delay = backoffDelay(this.#failures, { baseDelayMs: Math.min(100, retryMs), maxDelayMs: retryMs });
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       task();
-    }, delay);
+    }, this.#options.retryMs);
     timer.unref();
     this.#timers.add(timer);
   }
