@@ -14,6 +14,7 @@ import { buildInventory } from '@souk/inventory';
 import { buildOrders } from '@souk/orders';
 import { buildPayments } from '@souk/payments';
 import { buildUsers } from '@souk/users';
+import { createProduct, registerCustomer } from './shop-data.ts';
 
 type Built<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 
@@ -128,38 +129,8 @@ describe('live settings', () => {
     let customer: string;
 
     before(async () => {
-      const response = await users.app.inject({
-        method: 'POST',
-        url: '/api/users',
-        payload: { email: `${randomUUID()}@example.com`, password: 'a-long-password-1', name: 'Customer' },
-      });
-      assert.equal(response.statusCode, 201, response.body);
-      customer = response.json<{ id: string }>().id;
+      customer = await registerCustomer(users);
     });
-
-    const createProduct = async () => {
-      const response = await inventory.app.inject({
-        method: 'POST',
-        url: '/api/products',
-        headers: {
-          'x-souk-identity': inventory.identity.sign({
-            kind: 'user',
-            sub: randomUUID(),
-            role: 'admin',
-            exp: exp(),
-          }),
-        },
-        payload: {
-          sku: `LIVE-${randomUUID().slice(0, 8)}`,
-          name: 'Lantern',
-          description: 'Brass.',
-          price: { amount: 900, currency: 'USD' },
-          stock: 5,
-        },
-      });
-      assert.equal(response.statusCode, 201, response.body);
-      return response.json<{ id: string }>().id;
-    };
 
     /** An order whose card never answers: each charge attempt times out, so it ends CANCELLED, its reason counting them. */
     const cancelledReason = async () => {
@@ -176,7 +147,7 @@ describe('live settings', () => {
         url: '/api/orders',
         headers: { ...headers, 'idempotency-key': randomUUID() },
         payload: {
-          items: [{ productId: await createProduct(), quantity: 1 }],
+          items: [{ productId: await createProduct(inventory, 5, 900), quantity: 1 }],
           payment: { card: TEST_CARDS.hangs },
         },
       });

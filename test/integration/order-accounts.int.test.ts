@@ -6,7 +6,7 @@ import { createTestDatabase, testEnvironment, type TestDatabase } from '@souk/ch
 import { TEST_CARDS } from '@souk/contracts';
 import { buildOrders } from '@souk/orders';
 import { buildUsers } from '@souk/users';
-import { registerCustomer } from './customers.ts';
+import { registerCustomer } from './shop-data.ts';
 
 type Built<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 

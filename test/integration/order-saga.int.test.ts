@@ -8,7 +8,7 @@ import { buildInventory } from '@souk/inventory';
 import { buildOrders } from '@souk/orders';
 import { buildPayments } from '@souk/payments';
 import { buildUsers } from '@souk/users';
-import { registerCustomer } from './customers.ts';
+import { createProduct as createProductIn, registerCustomer } from './shop-data.ts';
 
 type Built<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 
@@ -65,29 +65,7 @@ describe('the order saga with real participants', () => {
     await Promise.all(databases.map((db) => db.drop()));
   });
 
-  const createProduct = async (stock: number, amount = 1250) => {
-    const response = await inventory.app.inject({
-      method: 'POST',
-      url: '/api/products',
-      headers: {
-        'x-souk-identity': inventory.identity.sign({
-          kind: 'user',
-          sub: randomUUID(),
-          role: 'admin',
-          exp: exp(),
-        }),
-      },
-      payload: {
-        sku: `SAGA-${randomUUID().slice(0, 8)}`,
-        name: 'Tagine',
-        description: 'Clay.',
-        price: { amount, currency: 'USD' },
-        stock,
-      },
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    return response.json<{ id: string }>().id;
-  };
+  const createProduct = (stock: number, amount?: number) => createProductIn(inventory, stock, amount);
   const available = async (productId: string) =>
     (await inventory.app.inject({ url: `/api/products/${productId}` })).json<{
       stock: { available: number };
