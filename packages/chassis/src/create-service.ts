@@ -105,10 +105,7 @@ export async function createService<P extends TProperties = Record<never, never>
   const health = healthPlugin(app);
   metricsPlugin(app, metrics);
   const registry = await registryPlugin({ config, env, log, health, closers });
-  // The services this instance knows of: those in its address table and those it has a call policy for.
-  registerRegistryMetrics(registry, metrics, () => [
-    ...new Set([...Object.keys(config.current.registry), ...Object.keys(config.current.upstreams)]),
-  ]);
+  registerRegistryMetrics(registry, metrics);
   const database = options.migrations
     ? await databasePlugin({ name, migrations: options.migrations, config, log, health, closers })
     : undefined;

@@ -128,6 +128,7 @@ export abstract class BalancedRegistry implements Registry {
   }
 
   abstract start(): Promise<void>;
+  abstract services(): readonly string[];
   abstract instances(service: string): readonly ServiceInstance[];
   abstract register(registration: Registration): Promise<void>;
   abstract deregister(): Promise<void>;

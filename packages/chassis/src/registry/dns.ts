@@ -71,6 +71,10 @@ export class DnsRegistry extends BalancedRegistry {
     );
   }
 
+  services(): readonly string[] {
+    return [...this.#services];
+  }
+
   instances(service: string): readonly ServiceInstance[] {
     if (!this.#services.has(service)) {
       this.#services.add(service);

@@ -59,6 +59,10 @@ export class EtcdRegistry extends BalancedRegistry {
     }
   }
 
+  services(): readonly string[] {
+    return [...this.#cache.keys()];
+  }
+
   instances(service: string): readonly ServiceInstance[] {
     return this.#lists.get(service) ?? [];
   }

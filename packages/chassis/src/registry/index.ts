@@ -28,6 +28,8 @@ export type Registration = Pick<ServiceInstance, 'service' | 'url' | 'grpcUrl'>;
 export interface Registry {
   /** Loads the known instances, so that the first call can already be routed. */
   start(): Promise<void>;
+  /** The services known now (those with instances, and those asked for or seen before); synchronous. */
+  services(): readonly string[];
   /** The instances of `service` known now; synchronous, from a cache. */
   instances(service: string): readonly ServiceInstance[];
   /** The instance the next call to `service` should go to, passing over the ids in `avoid`; gRPC callers use its grpcUrl. */

@@ -4,17 +4,19 @@ import { Gauge, type Registry as MetricsRegistry } from 'prom-client';
 import type { Registry } from './index.ts';
 
 export function registerRegistryMetrics(
-  registry: Pick<Registry, 'instances'>,
+  registry: Pick<Registry, 'services' | 'instances'>,
   metrics: MetricsRegistry,
-  services: () => readonly string[],
 ): void {
+  // A service seen once stays in the metric, at 0 when none of its instances is left: that is what the alert sees.
+  const seen = new Set<string>();
   new Gauge({
     name: 'registry_instances',
     help: "Instances of each service this instance's registry knows now (its cache of etcd, or DNS answers).",
     labelNames: ['upstream'],
     registers: [metrics],
     collect() {
-      for (const service of services()) this.set({ upstream: service }, registry.instances(service).length);
+      for (const service of registry.services()) seen.add(service);
+      for (const service of seen) this.set({ upstream: service }, registry.instances(service).length);
     },
   });
 }

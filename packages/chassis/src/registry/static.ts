@@ -27,6 +27,10 @@ export class StaticRegistry extends BalancedRegistry {
 
   async start(): Promise<void> {}
 
+  services(): readonly string[] {
+    return Object.keys(this.#table());
+  }
+
   instances(service: string): readonly ServiceInstance[] {
     const entry = this.#table()[service];
     if (entry === undefined) return [];
