@@ -17,7 +17,7 @@ import {
 import { memoryBytes } from './memory.ts';
 import { waitUntilReady } from './readiness.ts';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets.ts';
-import { inheritedEnvironment } from './service-env.ts';
+import { inheritedEnvironment, ownSettings } from './service-env.ts';
 import { ServiceProcess } from './service-process.ts';
 import { INNER_SERVICES, TOPOLOGY, serviceEntry, type InnerService, type ServiceName } from './topology.ts';
 
@@ -127,11 +127,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     ...(databases.has(`${namespace}_${service}`)
       ? { SOUK__DATABASE__URL: databases.get(`${namespace}_${service}`) }
       : {}),
-    ...(serviceEntry(service).admin === true
-      ? { SOUK_ADMIN_EMAIL: secrets.admin.email, SOUK_ADMIN_PASSWORD: secrets.admin.password }
-      : {}),
-    ...(grpcPort === undefined ? {} : { SOUK__GRPC__PORT: String(grpcPort) }),
-    ...(serviceEntry(service).seedsDemoCatalog === true ? { SOUK__SEED_DEMO_CATALOG: 'true' } : {}),
+    ...ownSettings(service, { grpcPort, admin: secrets.admin }),
     ...(serviceEntry(service).role === 'edge'
       ? { SOUK__RATE_LIMIT__STORE: 'redis', SOUK__RATE_LIMIT__REDIS_URL: engines.redis }
       : {}),

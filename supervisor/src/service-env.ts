@@ -60,8 +60,14 @@ export function serviceEnvironment(
   };
 }
 
-/** What the topology says this service alone gets: the admin's credentials, its gRPC port, the demo catalog. */
-function ownSettings(name: ServiceName, settings: ServiceSettings): NodeJS.ProcessEnv {
+/**
+ * What the topology says this service alone gets: the admin's credentials, its gRPC port, the demo catalog.
+ * The same in both profiles.
+ */
+export function ownSettings(
+  name: ServiceName,
+  settings: Pick<ServiceSettings, 'grpcPort' | 'admin'>,
+): NodeJS.ProcessEnv {
   const entry = serviceEntry(name);
   return {
     ...(entry.admin === true
