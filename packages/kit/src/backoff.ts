@@ -1,5 +1,5 @@
-// The one backoff of Souk: exponential with jitter, for every retry loop (relay, transports, reconnects, sagas,
-// registrations, restarts), and as a schedule that cockatiel's retry policy and etcd3's watch take as they are.
+// The one backoff of Souk: exponential with jitter, for the retry loops (relay, transports, reconnects, sagas,
+// upstream calls, restarts), and as a schedule that cockatiel's retry policy takes as it is.
 
 export interface BackoffPolicy {
   /** The delay before the first retry. */
