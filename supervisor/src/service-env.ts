@@ -1,5 +1,6 @@
-// The environment of one service process: what Node and the OS need, the shop-wide SOUK__ overrides, and that
-// service's own settings; nothing else of the supervisor's environment (its secrets least of all).
+// The environment of one service process: what Node and the OS need, the shop-wide SOUK__ overrides and OTEL_*
+// tracing settings, and that service's own settings; nothing else of the supervisor's environment (its secrets
+// least of all).
 import { serviceEntry, type ServiceName } from './topology.ts';
 
 /** Variables a process needs to run like the user's shell would run it. */
@@ -19,11 +20,15 @@ const BASICS = new Set([
   'SYSTEMROOT',
 ]);
 
-/** From the supervisor's environment: the basics, locale settings and `SOUK__SECTION__KEY` config overrides. */
+/**
+ * From the supervisor's environment: the basics, locale settings, `SOUK__SECTION__KEY` config overrides and
+ * OpenTelemetry's `OTEL_*` variables (where traces go, how they are sampled).
+ */
 export function inheritedEnvironment(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(
     Object.entries(parent).filter(
-      ([key]) => BASICS.has(key) || key.startsWith('LC_') || key.startsWith('SOUK__'),
+      ([key]) =>
+        BASICS.has(key) || key.startsWith('LC_') || key.startsWith('SOUK__') || key.startsWith('OTEL_'),
     ),
   );
 }
@@ -61,8 +66,9 @@ export function serviceEnvironment(
 }
 
 /**
- * What the topology says this service alone gets: the admin's credentials, its gRPC port, the demo catalog.
- * The same in both profiles.
+ * What the topology says this service alone gets: its name in traces, the admin's credentials, its gRPC port,
+ * the demo catalog. The same in both profiles. OTEL_SERVICE_NAME is set even when the supervisor's environment
+ * has one: a name shared by every service would make their spans indistinguishable.
  */
 export function ownSettings(
   name: ServiceName,
@@ -70,6 +76,7 @@ export function ownSettings(
 ): NodeJS.ProcessEnv {
   const entry = serviceEntry(name);
   return {
+    OTEL_SERVICE_NAME: name,
     ...(entry.admin === true
       ? { SOUK_ADMIN_EMAIL: settings.admin.email, SOUK_ADMIN_PASSWORD: settings.admin.password }
       : {}),

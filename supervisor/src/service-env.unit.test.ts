@@ -9,6 +9,9 @@ const parent: NodeJS.ProcessEnv = {
   LC_ALL: 'C.UTF-8',
   NODE_OPTIONS: '--max-old-space-size=256',
   SOUK__LOG__LEVEL: 'debug',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
+  OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+  OTEL_SERVICE_NAME: 'souk',
   SOUK_ADMIN_EMAIL: 'boss@example.com',
   SOUK_ADMIN_PASSWORD: 'from-the-shell',
   SOUK_DATA_DIR: '/srv/souk',
@@ -27,13 +30,16 @@ const settings: ServiceSettings = {
 };
 
 describe('a service environment', () => {
-  it('when built for orders, then it holds the basics, SOUK__ overrides and its own settings, and nothing else', () => {
+  it('when built for orders, then it holds the basics, SOUK__ overrides, OTEL_ settings and its own, and nothing else', () => {
     assert.deepEqual(serviceEnvironment('orders', parent, settings), {
       PATH: '/usr/bin',
       HOME: '/home/dev',
       LC_ALL: 'C.UTF-8',
       NODE_OPTIONS: '--max-old-space-size=256',
       SOUK__LOG__LEVEL: 'debug',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_SERVICE_NAME: 'orders',
       SOUK__PROFILE: 'local',
       SOUK__HTTP__PORT: '5002',
       SOUK__REGISTRY: '{"orders":"http://127.0.0.1:5002"}',
@@ -60,5 +66,10 @@ describe('a service environment', () => {
     const gateway = serviceEnvironment('gateway', parent, { ...settings, database: undefined });
     assert.equal(gateway.SOUK__DATABASE__URL, undefined);
     assert.equal(gateway.SOUK__MESSAGING__BUS_URL, undefined);
+  });
+
+  it("when built for each service, then its spans carry its own name, whatever the supervisor's OTEL_SERVICE_NAME", () => {
+    for (const name of SERVICE_NAMES)
+      assert.equal(serviceEnvironment(name, parent, settings).OTEL_SERVICE_NAME, name);
   });
 });

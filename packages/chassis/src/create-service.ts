@@ -1,6 +1,6 @@
 // createService(): the chassis every Souk service stands on, composed of plugins in a fixed order — config,
-// metrics, http, health, registry, database, messaging, upstreams — each closing what it opens; main.ts then
-// only adds routes, and runMain() runs the process.
+// tracing, metrics, http, health, registry, database, messaging, upstreams — each closing what it opens; main.ts
+// then only adds routes, and runMain() runs the process.
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { TProperties } from 'typebox';
 import type { ConfigSource, LiveConfig } from './config.ts';
@@ -22,6 +22,7 @@ import { httpPlugin, type App } from './plugins/http.ts';
 import { messagingPlugin } from './plugins/messaging.ts';
 import { metricsPlugin, metricsRegistry } from './plugins/metrics.ts';
 import { registryPlugin } from './plugins/registry.ts';
+import { tracingPlugin } from './plugins/tracing.ts';
 import { upstreamsPlugin } from './plugins/upstreams.ts';
 
 export interface ServiceOptions<P extends TProperties> {
@@ -94,6 +95,7 @@ export async function createService<P extends TProperties = Record<never, never>
   });
   const closers = new Closers(log);
   closers.add(stopWatching);
+  await tracingPlugin({ name, env, log, closers });
 
   const { app, identity } = await httpPlugin({
     name,

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { TracedClient } from './tracing/pg.ts';
 
 export type Pool = pg.Pool;
 export type Queryable = pg.Pool | pg.PoolClient;
@@ -14,6 +15,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value,
 export function createPool(url: string, options: { max?: number; applicationName?: string } = {}): Pool {
   return new pg.Pool({
     connectionString: url,
+    // Its queries are spans inside a traced operation (tracing/pg.ts).
+    Client: TracedClient,
     max: options.max ?? 10,
     application_name: options.applicationName,
     idleTimeoutMillis: 30_000,

@@ -97,6 +97,6 @@ export {
   type BackoffPolicy,
 } from '@souk/kit';
 export { RetentionWorker, type RetentionRule } from './retention.ts';
-export { continueTrace, currentTrace, withTrace, type TraceContext } from './trace-context.ts';
+export * from './tracing/index.ts';
 export * from './messaging/index.ts';
 export * from './idempotency/index.ts';

@@ -1,6 +1,6 @@
 // Structured logs: JSON lines (the supervisor and log shippers read them), pretty when a person watches.
 import pino, { type Logger } from 'pino';
-import { currentTrace } from './trace-context.ts';
+import { activeTraceId } from './tracing/tracer.ts';
 
 export type { Logger };
 
@@ -10,10 +10,10 @@ export function createLogger(service: string, level: string): Logger {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
-    // Every line written inside a traced operation names its trace.
+    // Every line written inside a traced operation names its trace: the trace id of the active span.
     mixin: () => {
-      const trace = currentTrace();
-      return trace === undefined ? {} : { traceId: trace.traceId };
+      const traceId = activeTraceId();
+      return traceId === undefined ? {} : { traceId };
     },
     redact: {
       paths: [

@@ -22,7 +22,7 @@ import { backoffSchedule } from '@souk/kit';
 import Type, { type Static } from 'typebox';
 import { Pool, type Dispatcher } from 'undici';
 import { NoInstanceError, type Registry, type ServiceInstance } from './registry/index.ts';
-import { continueTrace, currentTrace } from './trace-context.ts';
+import { SpanKind, SpanStatusCode, inSpan, traceHeaders } from './tracing/tracer.ts';
 
 export const ResiliencePolicy = Type.Object(
   {
@@ -271,19 +271,30 @@ export class UpstreamClient {
       pool = new Pool(origin, { connections: 128, keepAliveTimeout: 10_000 });
       this.#pools.set(origin, pool);
     }
-    const trace = currentTrace();
-    const response = await pool.request({
-      method: call.method,
-      path: call.path,
-      // A call made inside a traced operation is a child span of it.
-      headers:
-        trace === undefined
-          ? call.headers
-          : { ...call.headers, traceparent: continueTrace(trace.traceparent).traceparent },
-      body: call.body,
-      signal,
-    });
-    const body = Buffer.from(await response.body.arrayBuffer());
-    return { status: response.statusCode, headers: response.headers, body };
+    // Each request sent is a CLIENT span, whose `traceparent` the callee continues.
+    return inSpan(
+      call.method,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': call.method,
+          'peer.service': this.name,
+          'url.full': `${origin}${call.path}`,
+        },
+      },
+      async (span) => {
+        const response = await pool.request({
+          method: call.method,
+          path: call.path,
+          headers: { ...call.headers, ...traceHeaders() },
+          body: call.body,
+          signal,
+        });
+        const body = Buffer.from(await response.body.arrayBuffer());
+        span.setAttribute('http.response.status_code', response.statusCode);
+        if (response.statusCode >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+        return { status: response.statusCode, headers: response.headers, body };
+      },
+    );
   }
 }

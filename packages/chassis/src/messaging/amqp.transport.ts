@@ -364,7 +364,7 @@ export class AmqpTransport implements MessageTransport {
     const redeliveries = Number(message.properties.headers?.['x-delivery-count'] ?? 0);
     const attempt = redeliveries + 1;
     try {
-      await runHandler(subscription, envelope);
+      await runHandler(subscription, envelope, 'amqp');
     } catch (error) {
       const last = attempt >= maxAttempts;
       const retryInMs = last ? 0 : backoffDelay(attempt, this.#retry);

@@ -2,7 +2,8 @@
 // relay publishes it afterwards, marking it sent only once the broker confirmed it. At-least-once: a crash
 // between the confirm and the mark publishes the event again, and consumers deduplicate on its id (the inbox).
 import { randomUUID } from 'node:crypto';
-import { currentTrace } from '../trace-context.ts';
+import { activeTraceparent } from '../tracing/tracer.ts';
+import { startPublishSpans } from '../tracing/messaging.ts';
 import type { EventEnvelope, EventType, EventTypes } from '@souk/contracts';
 import type { Pool, Queryable } from '../db.ts';
 import type { Logger } from '../logger.ts';
@@ -51,7 +52,7 @@ export class Outbox {
   ): Promise<EventEnvelope<T, unknown>>;
   async add(tx: Queryable, type: string, data: unknown, options: OutboxAddOptions = {}): Promise<Envelope> {
     const envelope = createEnvelope(type, data, {
-      traceparent: currentTrace()?.traceparent,
+      traceparent: activeTraceparent(),
       ...options,
       source: this.source,
       clock: this.#clock,
@@ -68,7 +69,7 @@ export class Outbox {
 export interface OutboxRelayOptions {
   /** The service's own database, where `outbox` lives. */
   db: Pool;
-  transport: Pick<MessageTransport, 'publish'>;
+  transport: Pick<MessageTransport, 'publish'> & Partial<Pick<MessageTransport, 'name'>>;
   log: Logger;
   /** Events claimed and published together; default 100. */
   batchSize?: number;
@@ -142,7 +143,7 @@ interface BatchResult {
  */
 export class OutboxRelay {
   readonly #db: Pool;
-  readonly #transport: Pick<MessageTransport, 'publish'>;
+  readonly #transport: OutboxRelayOptions['transport'];
   readonly #log: Logger;
   readonly #batchSize: number;
   readonly #pollIntervalMs: number;
@@ -323,13 +324,20 @@ export class OutboxRelay {
   }
 
   async #publish(rows: Claimed[]): Promise<void> {
-    await withTimeout(
-      this.#publishTimeoutMs,
-      () => this.#transport.publish(rows.map((row) => row.envelope)),
-      {
-        onTimeout: 'the broker did not confirm the outbox batch in time',
-      },
+    // Each event is sent as the child of a PRODUCER span of its own trace (tracing/messaging.ts).
+    const publishing = startPublishSpans(
+      rows.map((row) => row.envelope),
+      this.#transport.name,
     );
+    try {
+      await withTimeout(this.#publishTimeoutMs, () => this.#transport.publish(publishing.envelopes), {
+        onTimeout: 'the broker did not confirm the outbox batch in time',
+      });
+      publishing.end();
+    } catch (error) {
+      publishing.end(error);
+      throw error;
+    }
   }
 
   async #markPublished(rows: Claimed[]): Promise<void> {

@@ -9,7 +9,7 @@ import {
   redriveDeadLetters,
   type PostgresTransportOptions,
 } from './postgres.transport.ts';
-import { currentTrace } from '../trace-context.ts';
+import { activeTraceId } from '../tracing/index.ts';
 import { eventually, recordingLogger, testPool } from './test-helpers.ts';
 import { UnpublishableMessageError, type Envelope } from './transport.ts';
 
@@ -180,7 +180,7 @@ describe('PostgresTransport', () => {
     await bus.subscribe({
       group: 'traced',
       types: ['test.happened'],
-      handle: async () => void seen.push(currentTrace()?.traceId),
+      handle: async () => void seen.push(activeTraceId()),
     });
     const traced = createEnvelope(
       'test.happened',

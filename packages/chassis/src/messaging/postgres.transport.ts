@@ -362,7 +362,7 @@ class GroupConsumer {
       return;
     }
     try {
-      await runHandler(this.#subscription, delivery.envelope);
+      await runHandler(this.#subscription, delivery.envelope, 'postgres');
     } catch (error) {
       const dead = delivery.attempts >= maxAttempts;
       const retryInMs = dead ? 0 : backoffDelay(delivery.attempts, this.#settings.retry);

@@ -2,7 +2,7 @@
 // `bus` database); the distributed profile's is RabbitMQ. Services never see which one they run on.
 import type { EventEnvelope } from '@souk/contracts';
 import { withTimeout } from '@souk/kit';
-import { withTrace } from '../trace-context.ts';
+import { consumeInSpan } from '../tracing/messaging.ts';
 
 export type Envelope = EventEnvelope<string, unknown>;
 
@@ -96,14 +96,19 @@ export function resolveSubscription(subscription: Subscription): ResolvedSubscri
 }
 
 /**
- * Runs the subscription's handler for one message as every transport does: continuing the publisher's trace,
- * and rejecting with `HandlerTimeoutError` (its signal aborted) once `timeoutMs` passed. A handler that ignores
+ * Runs the subscription's handler for one message as every transport does: as a CONSUMER span continuing the
+ * publisher's trace, and rejecting with `HandlerTimeoutError` (its signal aborted) once `timeoutMs` passed. A handler that ignores
  * its signal keeps running, but its message is released for a retry.
  */
-export async function runHandler(subscription: ResolvedSubscription, envelope: Envelope): Promise<void> {
+export async function runHandler(
+  subscription: ResolvedSubscription,
+  envelope: Envelope,
+  transport?: MessageTransport['name'],
+): Promise<void> {
   await withTimeout(
     subscription.timeoutMs,
-    (signal) => withTrace(envelope.traceparent, async () => subscription.handle(envelope, { signal })),
+    (signal) =>
+      consumeInSpan(envelope, subscription.group, transport, () => subscription.handle(envelope, { signal })),
     { onTimeout: () => new HandlerTimeoutError(`the handler ran past its ${subscription.timeoutMs} ms`) },
   );
 }

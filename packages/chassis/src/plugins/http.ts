@@ -17,7 +17,7 @@ import { answerClientError, answerFrameworkError, installProblemHandlers, unauth
 import { checkInput } from '../input.ts';
 import { IDENTITY_HEADER, createIdentitySigner, type Identity, type IdentitySigner } from '../identity.ts';
 import type { Logger } from '../logger.ts';
-import { continueTrace, runInTrace } from '../trace-context.ts';
+import { traceRequests } from '../tracing/http.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -73,11 +73,8 @@ export async function httpPlugin(
   });
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
-  // Callback style on purpose: the rest of the request, handler included, runs inside `done`, in the span.
-  app.addHook('onRequest', (request, _reply, done) => {
-    const header = request.headers.traceparent;
-    runInTrace(continueTrace(typeof header === 'string' ? header : undefined), done);
-  });
+  // First of the hooks, so that everything after it (identity, rate limits, the handler) is in the span.
+  traceRequests(app);
 
   const identity = createIdentitySigner(options.secret);
   app.decorateRequest('identity', undefined);

@@ -9,6 +9,7 @@ import type { Pool, Queryable } from '../db.ts';
 import { backoffDelay, withTimeout } from '@souk/kit';
 import { UpstreamUnavailableError } from '../resilience.ts';
 import { sleep } from '../messaging/wakeups.ts';
+import { startSagaAttempt } from '../tracing/saga.ts';
 import {
   StepInProgress,
   StepRejected,
@@ -326,15 +327,26 @@ export class SagaRunner {
     for (let attempt = before.attempts + 1; attempt <= budget; attempt++) {
       if (signal.aborted) return this.#interrupted(signal);
       await this.#store.startAttempt(fence, index, step.name, direction, attempt);
+      const span = startSagaAttempt({
+        saga: saga.type,
+        sagaId: saga.id,
+        step: step.name,
+        direction,
+        attempt,
+      });
       try {
-        const patch = await this.#withTimeout(step, signal, (attemptSignal) =>
-          work(this.#context(saga, index, step, attempt, attemptSignal, direction)),
+        const patch = await span.run(() =>
+          this.#withTimeout(step, signal, (attemptSignal) =>
+            work(this.#context(saga, index, step, attempt, attemptSignal, direction)),
+          ),
         );
+        span.end('succeeded');
         return { kind: 'succeeded', patch: patch ?? {} };
       } catch (error) {
+        const rejected = error instanceof StepRejected && direction === 'forward';
+        span.end(signal.aborted ? 'stopped' : rejected ? 'rejected' : 'failed', error);
         if (signal.aborted) return this.#interrupted(signal);
-        if (error instanceof StepRejected && direction === 'forward')
-          return { kind: 'rejected', reason: error.message };
+        if (rejected) return { kind: 'rejected', reason: error.message };
         lastError = errorText(error);
         // Waiting for a participant costs no attempt, for a while; the budget is for outcomes that stay unknown.
         unreachedSince = worthWaitingFor(error) ? (unreachedSince ?? Date.now()) : undefined;

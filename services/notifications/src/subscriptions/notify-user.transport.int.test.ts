@@ -2,7 +2,7 @@
 // publishes, duplicates included, become one notification each and one email each.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { currentTrace, PostgresTransport } from '@souk/chassis';
+import { activeTraceId, PostgresTransport } from '@souk/chassis';
 import { createTestDatabase, type TestDatabase } from '@souk/chassis/testing';
 import { eventsFor } from '../testing/events.ts';
 import {
@@ -82,7 +82,7 @@ describe('notify-user subscription and the trace', () => {
       env: { SOUK__MESSAGING__BUS_URL: bus.url },
       mailer: {
         async send() {
-          traces.push(currentTrace()?.traceId);
+          traces.push(activeTraceId());
         },
         close() {},
       },
