@@ -3,7 +3,13 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { IDENTITY_HEADER, UpstreamUnavailableError, type IdentitySigner, type Registry } from '@souk/chassis';
+import {
+  IDENTITY_HEADER,
+  UpstreamUnavailableError,
+  traceGrpcCall,
+  type IdentitySigner,
+  type Registry,
+} from '@souk/chassis';
 
 export interface UserAccount {
   id: string;
@@ -106,22 +112,33 @@ export function usersGrpcClient(options: {
   };
 
   return {
-    getUser(id) {
+    async getUser(id) {
       const { getUser } = connect();
       const metadata = new grpc.Metadata();
       metadata.set(IDENTITY_HEADER, options.identity.serviceCredential('orders'));
       const deadline = Date.now() + options.settings().deadlineMs;
-      return new Promise((resolve, reject) =>
-        getUser({ id }, metadata, { deadline }, (error, reply) => {
-          if (error === null) resolve(reply);
-          else if (error.code === grpc.status.NOT_FOUND) resolve(undefined);
-          else if (error.code === grpc.status.UNAVAILABLE)
-            reject(new UpstreamUnavailableError('users', 'unreachable', { cause: error }));
-          else if (error.code === grpc.status.DEADLINE_EXCEEDED)
-            reject(new UpstreamUnavailableError('users', 'timeout', { cause: error }));
-          else reject(error);
-        }),
-      );
+      try {
+        // A CLIENT span, whose traceparent goes to users in the metadata.
+        return await traceGrpcCall(
+          'souk.users.v1.Users',
+          'GetUser',
+          metadata,
+          () =>
+            new Promise<UserAccount | undefined>((resolve, reject) =>
+              getUser({ id }, metadata, { deadline }, (error, reply) =>
+                error === null ? resolve(reply) : reject(error),
+              ),
+            ),
+        );
+      } catch (error) {
+        const code = (error as Partial<grpc.ServiceError>).code;
+        if (code === grpc.status.NOT_FOUND) return undefined;
+        if (code === grpc.status.UNAVAILABLE)
+          throw new UpstreamUnavailableError('users', 'unreachable', { cause: error });
+        if (code === grpc.status.DEADLINE_EXCEEDED)
+          throw new UpstreamUnavailableError('users', 'timeout', { cause: error });
+        throw error;
+      }
     },
     close() {
       channel?.client.close();

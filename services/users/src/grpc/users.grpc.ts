@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { IDENTITY_HEADER, type IdentitySigner, type Logger } from '@souk/chassis';
+import { IDENTITY_HEADER, serveGrpcInSpan, type IdentitySigner, type Logger } from '@souk/chassis';
 import { HealthImplementation } from 'grpc-health-check';
 import type { UserRepository } from '../data/user.repository.ts';
 
@@ -67,30 +67,37 @@ export async function startUsersGrpc(options: {
           disabled: boolean;
         }>,
       ) => {
-        const credential = call.metadata.get(IDENTITY_HEADER)[0];
-        const caller = typeof credential === 'string' ? options.identity.verify(credential) : undefined;
-        if (caller?.kind !== 'service') {
-          callback({ code: grpc.status.UNAUTHENTICATED, details: 'a service credential is required' });
-          return;
-        }
-        const id = call.request.id;
-        const found = isUuid(id) ? options.users.findById(id) : Promise.resolve(undefined);
-        found.then(
-          (user) =>
-            user === undefined
-              ? callback({ code: grpc.status.NOT_FOUND, details: 'no such user' })
-              : callback(null, {
-                  id: user.id,
-                  email: user.email,
-                  name: user.name,
-                  role: user.role,
-                  disabled: user.disabled === true,
-                }),
-          (error: unknown) => {
+        // A SERVER span continuing the caller's traceparent, around the lookup and its query.
+        void serveGrpcInSpan(USERS_GRPC_SERVICE, 'GetUser', call.metadata, async (answered) => {
+          const credential = call.metadata.get(IDENTITY_HEADER)[0];
+          const caller = typeof credential === 'string' ? options.identity.verify(credential) : undefined;
+          if (caller?.kind !== 'service') {
+            answered(grpc.status.UNAUTHENTICATED);
+            callback({ code: grpc.status.UNAUTHENTICATED, details: 'a service credential is required' });
+            return;
+          }
+          const id = call.request.id;
+          try {
+            const user = isUuid(id) ? await options.users.findById(id) : undefined;
+            if (user === undefined) {
+              answered(grpc.status.NOT_FOUND);
+              callback({ code: grpc.status.NOT_FOUND, details: 'no such user' });
+              return;
+            }
+            answered(grpc.status.OK);
+            callback(null, {
+              id: user.id,
+              email: user.email,
+              name: user.name,
+              role: user.role,
+              disabled: user.disabled === true,
+            });
+          } catch (error) {
             options.log.error({ err: error }, 'GetUser failed');
+            answered(grpc.status.INTERNAL);
             callback({ code: grpc.status.INTERNAL, details: 'internal error' });
-          },
-        );
+          }
+        });
       },
     },
   );
