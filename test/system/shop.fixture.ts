@@ -77,10 +77,12 @@ export function assertProblem(response: ApiResponse, status: number): void {
   assert.doesNotMatch(JSON.stringify(response.body), /\bat .*\.ts:\d+/, 'no stack trace');
 }
 
+/** Starts the shop on `transport`; `overrides.env` is added to the supervisor's environment. */
 export async function startTestShop(
   transport: Transport,
   overrides: Partial<ShopOptions> = {},
 ): Promise<RunningShop> {
+  const { env: extraEnv, ...rest } = overrides;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'souk-system-'));
   // A namespace of its own on the shared broker, removed afterwards.
   const namespace = `souk-test-${randomBytes(4).toString('hex')}`;
@@ -95,6 +97,10 @@ export async function startTestShop(
       SOUK_ADMIN_EMAIL: ADMIN.email,
       SOUK_ADMIN_PASSWORD: ADMIN.password,
       SOUK__LOG__LEVEL: 'warn',
+      // The transport under test; on RabbitMQ, in a namespace of its own.
+      SOUK__MESSAGING__TRANSPORT: transport,
+      ...(transport === 'amqp' ? { SOUK__MESSAGING__NAMESPACE: namespace } : {}),
+      ...extraEnv,
     },
     // A crashed runner's sagas are taken over after this lease; short, so the crash tests wait less. A lease
     // must outlast every step's timeout (renewals keep a slow saga's lease), so those are shortened with it.
@@ -112,7 +118,7 @@ export async function startTestShop(
       logs.push(`${source} ${line}`);
       if (process.env.SOUK_TEST_SHOW_LOGS) console.log(source, line);
     },
-    ...overrides,
+    ...rest,
   }).catch((error: unknown) => {
     console.error(logs.slice(-50).join('\n'));
     throw error;
