@@ -14,6 +14,7 @@ import { deleteAmqpTopology } from '@souk/chassis';
 import { TEST_CARDS } from '@souk/contracts';
 import { startShop } from '@souk/supervisor';
 import { parseInstances, startFleet } from '@souk/supervisor/fleet';
+import { histogramSvg, histogramText } from './lib/chart.ts';
 
 const { values } = parseArgs({
   options: {
@@ -285,54 +286,4 @@ async function runPhase(
   const ordersPerSecond = Number((count / ((lastSettled - started) / 1000)).toFixed(1));
   console.log(`\n  ${ordersPerSecond} orders/s`);
   return { latencies, outcomes, ordersPerSecond };
-}
-
-function buckets(sorted: number[], count = 24) {
-  const max = sorted.at(-1)!;
-  const width = Math.max(1, Math.ceil(max / count));
-  const counts = Array.from({ length: count }, () => 0);
-  for (const value of sorted) counts[Math.min(count - 1, Math.floor(value / width))]! += 1;
-  return { width, counts };
-}
-
-function histogramText(sorted: number[]): string {
-  const { width, counts } = buckets(sorted, 16);
-  const peak = Math.max(...counts);
-  return counts
-    .map((n, i) => `${String(i * width).padStart(6)} ms │${'█'.repeat(Math.round((n / peak) * 50))} ${n}`)
-    .join('\n');
-}
-
-function histogramSvg(
-  sorted: number[],
-  summary: {
-    rate: number;
-    ordersPerSecond: number;
-    latencyMs: Record<string, number>;
-    profile: string;
-  },
-): string {
-  const { width, counts } = buckets(sorted);
-  const peak = Math.max(...counts);
-  const [w, h, pad] = [720, 320, 48];
-  const barWidth = (w - 2 * pad) / counts.length;
-  const x = (ms: number) => pad + (ms / (width * counts.length)) * (w - 2 * pad);
-  const bars = counts
-    .map((n, i) => {
-      const barHeight = (n / peak) * (h - 2 * pad);
-      return `<rect x="${(pad + i * barWidth).toFixed(1)}" y="${(h - pad - barHeight).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${barHeight.toFixed(1)}" fill="#3b7dd8"/>`;
-    })
-    .join('');
-  const marker = (label: string, ms: number, color: string) =>
-    `<line x1="${x(ms)}" x2="${x(ms)}" y1="${pad}" y2="${h - pad}" stroke="${color}" stroke-dasharray="4 3"/><text x="${x(ms) + 4}" y="${pad + 12}" fill="${color}">${label} ${ms} ms</text>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">
-<rect width="100%" height="100%" fill="white"/>
-<text x="${pad}" y="24" font-size="15">POST /api/orders → CONFIRMED at ${summary.rate} orders/s (${summary.profile}); capacity ${summary.ordersPerSecond} orders/s</text>
-${bars}
-${marker('p50', summary.latencyMs.p50!, '#1a7f37')}${marker('p99', summary.latencyMs.p99!, '#cf222e')}
-<line x1="${pad}" x2="${w - pad}" y1="${h - pad}" y2="${h - pad}" stroke="#444"/>
-<text x="${pad}" y="${h - pad + 18}">0 ms</text><text x="${w - pad}" y="${h - pad + 18}" text-anchor="end">${width * counts.length} ms</text>
-<text x="${w / 2}" y="${h - 10}" text-anchor="middle">latency (ms); bar height = orders</text>
-</svg>
-`;
 }
