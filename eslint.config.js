@@ -1,5 +1,6 @@
 // Lint: type-aware rules, plus the architecture's boundaries (design.md, style rule 4).
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const services = ['gateway', 'users', 'orders', 'payments', 'inventory', 'notifications'];
@@ -82,4 +83,6 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  // The pages: plain ES modules run by the browser, no build step.
+  { files: ['web/**/*.js'], languageOptions: { sourceType: 'module', globals: globals.browser } },
 );

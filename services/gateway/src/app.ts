@@ -1,10 +1,11 @@
-// Builds the gateway: the chassis service plus the route table, token verification, rate limiting and the
-// proxy route. No database; every setting comes from the live config.
+// Builds the gateway: the chassis service plus the route table, token verification, rate limiting, the
+// proxy route and the web pages. No database; every setting comes from the live config.
 import { createService, type ConfigSource, type Service, type ServiceConfig } from '@souk/chassis';
 import { AccessTokenVerifier } from './auth/access-token.verifier.ts';
 import { JwksCache, fetchKeySet } from './auth/jwks.cache.ts';
 import { gatewayConfig } from './gateway.config.ts';
 import { registerProxyRoute } from './http/proxy.route.ts';
+import { registerWebPages } from './http/web-pages.route.ts';
 import { compileRouteTable } from './routing/route.table.ts';
 
 /** The gateway's own settings, as every service's app.ts exports them (the CLI validates against them). */
@@ -51,6 +52,7 @@ export async function buildGateway(options: GatewayOptions = {}): Promise<Gatewa
   });
   service.health.addCheck('jwks', () => jwks.ready());
 
+  await registerWebPages(service.app, config.current.web.root);
   await registerProxyRoute(service.app, {
     routes: () => routes,
     verifier: new AccessTokenVerifier({

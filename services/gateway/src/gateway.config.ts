@@ -1,5 +1,6 @@
 // The gateway's own settings beside the chassis' ones: the route table, rate limits and token verification.
 // Every value here is read live, so a change in the config center applies without a restart unless noted.
+import { fileURLToPath } from 'node:url';
 import Type, { type Static } from 'typebox';
 
 /** The services a public route may lead to; the gateway itself is not one of them. */
@@ -37,6 +38,9 @@ export const DEFAULT_ROUTES: RouteConfig[] = [
   { prefix: '/api/payments', service: 'payments', methods: ['GET'], timeoutMs: 10_000, retries: 1 },
   { prefix: '/api/notifications', service: 'notifications', methods: ['GET'], timeoutMs: 5000, retries: 2 },
 ];
+
+/** The repository's web/ folder (the storefront and the console), found from this file, so any cwd works. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/', import.meta.url));
 
 export const gatewayConfig = {
   routes: Type.Array(RouteConfig, { default: DEFAULT_ROUTES }),
@@ -77,6 +81,16 @@ export const gatewayConfig = {
       jwksMaxAgeMs: Type.Integer({ minimum: 1000, default: 600_000 }),
       /** Verified tokens remembered until they expire, so a repeated token costs a map lookup. */
       tokenCacheSize: Type.Integer({ minimum: 1, default: 10_000 }),
+    },
+    { default: {} },
+  ),
+  web: Type.Object(
+    {
+      /**
+       * The folder whose subfolders are served as pages at /<subfolder>/ (web/store at /store/, web/console at
+       * /console/); read once at start. A folder that does not exist serves no pages, and the API still runs.
+       */
+      root: Type.String({ default: DEFAULT_WEB_ROOT }),
     },
     { default: {} },
   ),
