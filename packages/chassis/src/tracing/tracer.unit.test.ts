@@ -22,6 +22,11 @@ describe('the trace context', () => {
       const [, traceId, spanId] = TRACEPARENT.exec(activeTraceparent() ?? '') ?? [];
       assert.equal(traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
       assert.equal(spanId, span.spanContext().spanId);
+      // Exporting nothing here, it passes the caller's sampling decision on unchanged.
+      assert.match(activeTraceparent() ?? '', /-01$/);
+    });
+    await inSpan('work', { parent: contextFromTraceparent(PARENT.replace(/01$/, '00')) }, async () => {
+      assert.match(activeTraceparent() ?? '', /-00$/);
     });
   });
 
