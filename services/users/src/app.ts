@@ -12,7 +12,12 @@ import { loadSigningKey } from './security/signing-keys.ts';
 
 export const settings = {
   grpc: Type.Object(
-    { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, default: 50051 }) },
+    {
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Type.Integer({ minimum: 0, default: 50051 }),
+      /** The host:port this instance registers, when others reach it by another address than it listens on. */
+      advertiseUrl: Type.Optional(Type.String()),
+    },
     { default: {}, description: 'Where the gRPC server listens; read once at start.' },
   ),
   tokens: Type.Object(
@@ -92,7 +97,9 @@ export async function buildUsers(options: { env?: NodeJS.ProcessEnv; configSourc
     ready: async () => (await service.health.readiness()).ready,
   });
   service.onClose(() => grpc.close());
-  service.advertise({ grpcUrl: `${config.current.grpc.host}:${grpc.port}` });
+  service.advertise({
+    grpcUrl: config.current.grpc.advertiseUrl ?? `${config.current.grpc.host}:${grpc.port}`,
+  });
   service.retain({
     name: 'spent-refresh-tokens',
     keepMs: () => config.current.tokens.keepSpentMs,
