@@ -2,7 +2,10 @@
 // the gateway of a fresh shop: the local profile (embedded PostgreSQL and the PostgreSQL bus, or RabbitMQ with
 // --transport amqp) and, with --fleet, the fleet as `npm run start:fleet` runs it (2 instances of each service and
 // 2 gateways on PostgreSQL, RabbitMQ, Redis and etcd), one after the other in the same run.
-// Options: --orders N (default 600), --concurrency N (default 24), --transport postgres|amqp, --fleet.
+// Options: --orders N (default 600), --concurrency N (default 24), --transport postgres|amqp, --fleet,
+// --idle-seconds N (default 20).
+// On the local profile it also prints the cold start, the idle shop's commits and CPU, and PostgreSQL commits and
+// CPU per order (all databases, from pg_stat_database, less the idle rate and the bench's own queries).
 // Writes a latency histogram per profile to bench/results/orders-<profile>.svg.
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,9 +13,9 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { deleteAmqpTopology } from '@souk/chassis';
+import { createPool, deleteAmqpTopology, type Pool } from '@souk/chassis';
 import { TEST_CARDS } from '@souk/contracts';
-import { startShop } from '@souk/supervisor';
+import { cpuSeconds, startShop, type Shop } from '@souk/supervisor';
 import { parseInstances, startFleet } from '@souk/supervisor/fleet';
 import { histogramSvg, histogramText } from './lib/chart.ts';
 
@@ -22,8 +25,10 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '24' },
     transport: { type: 'string', default: 'postgres' },
     fleet: { type: 'boolean', default: false },
+    'idle-seconds': { type: 'string', default: '20' },
   },
 });
+const idleSeconds = Number(values['idle-seconds']);
 const totalOrders = Number(values.orders);
 const concurrency = Number(values.concurrency);
 const transport = values.transport === 'amqp' ? 'amqp' : 'postgres';
@@ -35,7 +40,10 @@ const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 interface Target {
   profile: string;
   gatewayUrls: readonly string[];
+  coldStartSeconds: number;
   memory(): Promise<{ bytes: number; processes: number } | undefined>;
+  /** What the shop's own PostgreSQL says and costs; only where the shop has one to itself (the local profile). */
+  probe?: ShopProbe;
   stop(): Promise<void>;
 }
 
@@ -56,6 +64,7 @@ async function localTarget(): Promise<Target> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'souk-bench-'));
   const namespace = `souk-bench-${randomUUID().slice(0, 8)}`;
   console.log(`Starting a fresh local shop (${transport} transport)…`);
+  const starting = performance.now();
   const shop = await startShop({
     root,
     dataDir,
@@ -66,11 +75,16 @@ async function localTarget(): Promise<Target> {
     say,
     onLogLine,
   });
+  const coldStartSeconds = (performance.now() - starting) / 1000;
+  const probe = new ShopProbe(shop);
   return {
     profile: `local-${transport}`,
     gatewayUrls: [shop.gatewayUrl],
+    coldStartSeconds,
     memory: () => shop.memory(),
+    probe,
     async stop() {
+      await probe.close();
       await shop.stop();
       await rm(dataDir, { recursive: true, force: true });
       if (transport === 'amqp') await deleteAmqpTopology(AMQP_URL, namespace, ['notifications']);
@@ -82,6 +96,7 @@ async function fleetTarget(): Promise<Target> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'souk-bench-fleet-'));
   const namespace = `souk_bench_${randomUUID().slice(0, 8)}`;
   console.log('Starting a fresh fleet (2 instances of each service, 2 gateways)…');
+  const starting = performance.now();
   const fleet = await startFleet({
     root,
     dataDir,
@@ -96,6 +111,7 @@ async function fleetTarget(): Promise<Target> {
   return {
     profile: 'fleet',
     gatewayUrls: fleet.gatewayUrls,
+    coldStartSeconds: (performance.now() - starting) / 1000,
     memory: () => fleet.memory(),
     async stop() {
       await fleet.stop();
@@ -104,6 +120,72 @@ async function fleetTarget(): Promise<Target> {
     },
   };
 }
+
+/**
+ * Reads the local shop's PostgreSQL (commits of every database) and the CPU time of its processes, and tells
+ * when orders are terminal straight from the orders database, so that the bench's own reads cost a known number
+ * of commits (one each) that it subtracts, where polling the API would add an unknown number.
+ */
+class ShopProbe {
+  readonly #shop: Shop;
+  readonly #stats: Pool;
+  readonly #orders: Pool;
+  /** Queries this probe made: each one a commit in the figures it reads afterwards. */
+  #queries = 0;
+
+  constructor(shop: Shop) {
+    this.#shop = shop;
+    this.#stats = createPool(shop.database.url('postgres'), { max: 1, applicationName: 'souk-bench' });
+    this.#orders = createPool(shop.database.url('orders'), { max: 1, applicationName: 'souk-bench' });
+  }
+
+  /** Commits so far, all databases, and how many of them this probe made before reading. */
+  async commits(): Promise<{ commits: number; own: number; at: number }> {
+    const own = this.#queries++;
+    const { rows } = await this.#stats.query<{ commits: number }>(
+      'SELECT sum(xact_commit)::float8 AS commits FROM pg_stat_database',
+    );
+    return { commits: rows[0]!.commits, own, at: performance.now() };
+  }
+
+  /** CPU seconds used so far by each service and by PostgreSQL. */
+  async cpu(): Promise<Map<string, number>> {
+    const pids: [string, number | undefined][] = [
+      ...[...this.#shop.processes].map(([name, child]): [string, number | undefined] => [name, child.pid]),
+      ['postgres', await this.#shop.database.pid()],
+    ];
+    const used = new Map<string, number>();
+    for (const [name, pid] of pids) if (pid !== undefined) used.set(name, (await cpuSeconds([pid])) ?? 0);
+    return used;
+  }
+
+  /** Those of `ids` that are terminal now, with the moment the shop stamped them so. */
+  async terminal(ids: readonly string[]): Promise<{ id: string; status: string; updatedAt: Date }[]> {
+    this.#queries++;
+    const { rows } = await this.#orders.query<{ id: string; status: string; updated_at: Date }>(
+      `SELECT id, status, updated_at FROM orders_view WHERE id = ANY($1::uuid[]) AND status <> 'PENDING'`,
+      [ids],
+    );
+    return rows.map((row) => ({ id: row.id, status: row.status, updatedAt: row.updated_at }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#stats.end(), this.#orders.end()]);
+  }
+}
+
+/** Commits per second between two readings, the probe's own left out. */
+const commitRate = (
+  from: Awaited<ReturnType<ShopProbe['commits']>>,
+  to: Awaited<ReturnType<ShopProbe['commits']>>,
+) => (to.commits - from.commits - (to.own - from.own)) / ((to.at - from.at) / 1000);
+
+const cpuDelta = (from: Map<string, number>, to: Map<string, number>) =>
+  new Map([...to].map(([name, seconds]) => [name, seconds - (from.get(name) ?? 0)]));
+const sum = (values: Iterable<number>) => [...values].reduce((total, value) => total + value, 0);
+/** PostgreSQL flushes a backend's counters to pg_stat_database at most once a second. */
+const STATS_FLUSH_MS = 1500;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const summaries = [];
 for (const start of values.fleet ? [localTarget, fleetTarget] : [localTarget]) {
@@ -163,7 +245,28 @@ async function measure(target: Target) {
     );
   }
 
-  const capacity = await runPhase(api, tokens, product.body.id, totalOrders, undefined, 'capacity');
+  const probe = target.probe;
+  const terminal = probe ? (ids: readonly string[]) => probe.terminal(ids) : apiTerminal(api, tokens);
+  const idle = probe && (await measureIdle(probe));
+
+  const before = probe && { commits: await probe.commits(), cpu: await probe.cpu() };
+  const capacity = await runPhase(api, tokens, product.body.id, totalOrders, undefined, 'capacity', terminal);
+  let perOrder;
+  if (probe && before && idle) {
+    await pause(STATS_FLUSH_MS);
+    const after = { commits: await probe.commits(), cpu: await probe.cpu() };
+    const seconds = (after.commits.at - before.commits.at) / 1000;
+    const commits = commitRate(before.commits, after.commits) * seconds - idle.commitsPerSecond * seconds;
+    const cpu = cpuDelta(before.cpu, after.cpu);
+    const ms = (value: number) => Number(((value * 1000) / totalOrders).toFixed(1));
+    perOrder = {
+      commits: Number((commits / totalOrders).toFixed(1)),
+      cpuMs: {
+        total: ms(sum(cpu.values())),
+        ...Object.fromEntries([...cpu].map(([name, s]) => [name, ms(s)])),
+      },
+    };
+  }
   const rate = Math.max(1, Math.floor(capacity.ordersPerSecond / 2));
   const { latencies, outcomes, ordersPerSecond } = await runPhase(
     api,
@@ -172,6 +275,7 @@ async function measure(target: Target) {
     Math.min(totalOrders, rate * 10),
     rate,
     'latency',
+    terminal,
   );
 
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -181,7 +285,10 @@ async function measure(target: Target) {
     profile: target.profile,
     orders: totalOrders,
     concurrency,
+    coldStartSeconds: Number(target.coldStartSeconds.toFixed(1)),
     capacityOrdersPerSecond: capacity.ordersPerSecond,
+    ...(perOrder ? { perOrder } : {}),
+    ...(idle ? { idle } : {}),
     latencyPhase: {
       targetOrdersPerSecond: rate,
       achievedOrdersPerSecond: ordersPerSecond,
@@ -209,24 +316,68 @@ async function measure(target: Target) {
   return summary;
 }
 
+type Api = (
+  method: string,
+  url: string,
+  token?: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Where the bench cannot read the shop's database (the fleet): the terminal orders, from every customer's list. */
+function apiTerminal(api: Api, tokens: readonly string[]) {
+  return async (ids: readonly string[]) => {
+    const wanted = new Set(ids);
+    const found: { id: string; status: string; updatedAt: Date }[] = [];
+    for (const token of tokens) {
+      let cursor: string | undefined;
+      do {
+        const page = await api('GET', `/api/orders?limit=100${cursor ? `&cursor=${cursor}` : ''}`, token);
+        for (const order of page.body.items as { id: string; status: string; updatedAt: string }[])
+          if (order.status !== 'PENDING' && wanted.has(order.id))
+            found.push({ id: order.id, status: order.status, updatedAt: new Date(order.updatedAt) });
+        cursor = page.body.nextCursor;
+      } while (cursor);
+    }
+    return found;
+  };
+}
+
+/**
+ * The shop doing nothing (customers registered, no order coming): its commits per second and the CPU its
+ * processes use, as a share of one core, over `idleSeconds`, after a few seconds for start-up work to settle.
+ */
+async function measureIdle(probe: ShopProbe) {
+  console.log(`\nidle: ${idleSeconds} s with nothing to do`);
+  await pause(5000);
+  const from = { commits: await probe.commits(), cpu: await probe.cpu() };
+  await pause(idleSeconds * 1000);
+  const to = { commits: await probe.commits(), cpu: await probe.cpu() };
+  const cpu = cpuDelta(from.cpu, to.cpu);
+  const seconds = (to.commits.at - from.commits.at) / 1000;
+  const percent = (value: number) => Number(((value / seconds) * 100).toFixed(2));
+  const idle = {
+    commitsPerSecond: Number(commitRate(from.commits, to.commits).toFixed(2)),
+    cpuPercentOfOneCore: percent(sum(cpu.values())),
+    cpuPercentByProcess: Object.fromEntries([...cpu].map(([name, used]) => [name, percent(used)])),
+  };
+  console.log(`  ${idle.commitsPerSecond} commits/s, ${idle.cpuPercentOfOneCore}% of one core`);
+  return idle;
+}
+
 /**
  * Places `count` orders from every client (at `rate` orders/s in total, or as fast as the 202s come back),
  * then waits until each is terminal. Latency runs from sending POST to the moment the shop stamped the order
  * terminal (same machine, same clock); throughput is the orders over that whole span.
  */
 async function runPhase(
-  api: (
-    method: string,
-    url: string,
-    token?: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ) => Promise<{ status: number; body: any }>, // eslint-disable-line @typescript-eslint/no-explicit-any
+  api: Api,
   tokens: string[],
   productId: string,
   count: number,
   rate: number | undefined,
   label: string,
+  terminal: (ids: readonly string[]) => Promise<{ id: string; status: string; updatedAt: Date }[]>,
 ) {
   console.log(`\n${label}: ${count} orders${rate ? ` at ${rate}/s` : ', as fast as the shop takes them'}`);
   const sentAt = new Map<string, number>();
@@ -266,19 +417,12 @@ async function runPhase(
   let lastSettled = started;
   const pending = new Set(sentAt.keys());
   while (pending.size > 0) {
-    for (const token of tokens) {
-      let cursor: string | undefined;
-      do {
-        const page = await api('GET', `/api/orders?limit=100${cursor ? `&cursor=${cursor}` : ''}`, token);
-        for (const order of page.body.items as { id: string; status: string; updatedAt: string }[]) {
-          if (order.status === 'PENDING' || !pending.delete(order.id)) continue;
-          const settledAt = Date.parse(order.updatedAt);
-          latencies.push(settledAt - sentAt.get(order.id)!);
-          lastSettled = Math.max(lastSettled, settledAt);
-          outcomes.set(order.status, (outcomes.get(order.status) ?? 0) + 1);
-        }
-        cursor = page.body.nextCursor;
-      } while (cursor);
+    for (const order of await terminal([...pending])) {
+      if (!pending.delete(order.id)) continue;
+      const settledAt = order.updatedAt.getTime();
+      latencies.push(settledAt - sentAt.get(order.id)!);
+      lastSettled = Math.max(lastSettled, settledAt);
+      outcomes.set(order.status, (outcomes.get(order.status) ?? 0) + 1);
     }
     report(`${count - pending.size}/${count} settled`);
     if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 500));

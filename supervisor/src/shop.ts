@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startLocalDatabase, type LocalDatabase } from './database.ts';
-import { memoryBytes } from './memory.ts';
+import { cpuSeconds, memoryBytes } from './memory.ts';
 import { waitUntilReady } from './readiness.ts';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets.ts';
 import { serviceEnvironment } from './service-env.ts';
@@ -34,6 +34,8 @@ export interface Shop {
   processes: ReadonlyMap<ServiceName, ServiceProcess>;
   database: LocalDatabase;
   memory(): Promise<{ bytes: number; processes: number } | undefined>;
+  /** CPU time the services and PostgreSQL used so far (for a benchmark's idle reading). */
+  cpuSeconds(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -122,16 +124,18 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
     throw error;
   }
 
+  const shopPids = async () => {
+    const pids = [...processes.values()].map((child) => child.pid).filter((pid) => pid !== undefined);
+    const postgres = await database.pid();
+    return postgres === undefined ? pids : [...pids, postgres];
+  };
   const shop: Shop = {
     gatewayUrl: `http://localhost:${port('gateway')}`,
     admin: secrets.admin,
     processes,
     database,
-    async memory() {
-      const pids = [...processes.values()].map((child) => child.pid).filter((pid) => pid !== undefined);
-      const postgres = await database.pid();
-      return memoryBytes(postgres === undefined ? pids : [...pids, postgres]);
-    },
+    memory: async () => memoryBytes(await shopPids()),
+    cpuSeconds: async () => cpuSeconds(await shopPids()),
     stop,
   };
   options.say(`Souk is up in ${since(started)}.`);
@@ -139,3 +143,4 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
 }
 
 const entryOf = (root: string, name: ServiceName) => path.join(root, 'services', name, 'src', 'main.ts');
+export { cpuSeconds, memoryBytes } from './memory.ts';
