@@ -7,5 +7,5 @@ export {
   type SagaStatus,
   type StepContext,
 } from './saga.ts';
-export { SagaRunner, type SagaRunnerOptions } from './saga-runner.ts';
+export { SagaRunner, type HeldSaga, type SagaRunnerOptions } from './saga-runner.ts';
 export { pruneFinishedSagas, readSagaSteps, type SagaStepRecord } from './store.ts';

@@ -4,7 +4,7 @@ import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
-import { createPool, migrate, type Pool } from '../db.ts';
+import { createPool, migrate, withTransaction, type Pool, type Transaction as PoolClient } from '../db.ts';
 import { UpstreamUnavailableError } from '../resilience.ts';
 import { createTestDatabase, type TestDatabase } from '../testing.ts';
 import {
@@ -461,4 +461,85 @@ describe('saga runner', () => {
     assert.deepEqual(await stepLog(ids.oldCompleted), []);
     assert.equal((await stepLog(ids.recentCompleted)).length, 3);
   });
+
+  describe("when a saga is begun held, in its creator's transaction", () => {
+    it('then it completes with one commit per step, each recorded as started before it ran', async () => {
+      journal = [];
+      failHotel = 'no';
+      const counted = countingCommits(db);
+      const r = new SagaRunner({ db: counted.pool, log, retryBaseMs: 1, defaultStepTimeoutMs: 800 });
+      r.register(trip());
+      const id = randomUUID();
+      const saga = await withTransaction(counted.pool, (tx) =>
+        r.beginHeld(tx, 'trip', id, { trip: 'Tangier' }),
+      );
+      assert.equal(counted.commits, 1, "the creator's transaction");
+      assert.deepEqual(await stepLog(id), [
+        { name: 'flight', direction: 'forward', status: 'STARTED', attempts: 1 },
+      ]);
+      await saga.run();
+      assert.equal(await outcome(id), 'completed: hotel booked');
+      assert.equal(counted.commits - 1, 3, 'one commit for each of the three steps, the last one ending it');
+      assert.deepEqual(
+        (await stepLog(id)).map(({ name, status, attempts }) => `${name} ${status} ${attempts}`),
+        ['flight SUCCEEDED 1', 'hotel SUCCEEDED 1', 'car SUCCEEDED 1'],
+      );
+      assert.equal((await sagaRow(id)).lease_owner, null);
+    });
+
+    it('and its creator dies before running it, then another runner resumes it after the lease, counting the attempt', async () => {
+      journal = [];
+      failHotel = 'no';
+      const dead = runner();
+      const id = randomUUID();
+      await withTransaction(db, (tx) => dead.beginHeld(tx, 'trip', id, { trip: 'Agadir' }));
+      const heir = runner();
+      heir.start();
+      try {
+        assert.equal(await settled(id), 'completed: hotel booked');
+      } finally {
+        await heir.stop();
+      }
+      assert.deepEqual(journal, ['book flight flight', 'book hotel', 'rent car']);
+      assert.equal((await stepLog(id))[0]!.attempts, 2);
+    });
+  });
 });
+
+/**
+ * The pool, counting the commits made through it: each statement outside a transaction is one, as PostgreSQL
+ * counts them, and so is each COMMIT.
+ */
+function countingCommits(pool: Pool): { pool: Pool; readonly commits: number } {
+  let commits = 0;
+  const countedClient = (client: PoolClient) =>
+    new Proxy(client, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property);
+        if (property === 'query')
+          return (...args: Parameters<PoolClient['query']>) => {
+            if (args[0] === 'COMMIT') commits += 1;
+            return (target.query as (...a: unknown[]) => unknown)(...args);
+          };
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  const counted = new Proxy(pool, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (property === 'query')
+        return (...args: Parameters<Pool['query']>) => {
+          commits += 1;
+          return (target.query as (...a: unknown[]) => unknown)(...args);
+        };
+      if (property === 'connect') return async () => countedClient(await target.connect());
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return {
+    pool: counted,
+    get commits() {
+      return commits;
+    },
+  };
+}

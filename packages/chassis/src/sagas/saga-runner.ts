@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import type { Pool, Queryable } from '../db.ts';
+import type { Pool, Queryable, Transaction } from '../db.ts';
 import { backoffDelay, withTimeout } from '@souk/kit';
 import { UpstreamUnavailableError } from '../resilience.ts';
 import { sleep } from '../messaging/wakeups.ts';
@@ -53,6 +53,18 @@ export interface SagaRunnerOptions {
 
 /** What a live configuration may change while the runner runs. */
 export type SagaRunnerSettings = Required<Omit<SagaRunnerOptions, 'db' | 'log' | 'live' | 'metrics'>>;
+
+/** A saga its creator holds from the start: driven at once after its transaction commits, without acquiring it. */
+export interface HeldSaga {
+  /** Call once the transaction that began the saga committed. */
+  run(): Promise<void>;
+}
+
+/** Where a drive stands: the saga as last committed, and the step whose first attempt is recorded as started. */
+interface Position {
+  saga: SagaRow | undefined;
+  started?: number;
+}
 
 type StepOutcome =
   | { kind: 'succeeded'; patch: object }
@@ -135,6 +147,19 @@ export class SagaRunner {
     await this.#store.create(tx, id, type, state);
   }
 
+  /**
+   * Records a new saga in the caller's transaction, leased to this runner with its first attempt recorded as
+   * started, so that the caller's commit is the saga's first commit too; call `run()` on the result once that
+   * transaction committed. If this process dies before, the lease runs out and another runner resumes it.
+   */
+  async beginHeld<S extends object>(tx: Transaction, type: string, id: string, state: S): Promise<HeldSaga> {
+    const definition = this.#definitions.get(type);
+    if (definition === undefined) throw new Error(`no saga '${type}' is registered`);
+    const saga = await this.#store.createHeld(tx, { id, type, state }, this.#owner, this.#options.leaseMs);
+    const started = await this.#startFirstAttempt(tx, saga, definition);
+    return { run: () => this.#run(id, { saga, started }) };
+  }
+
   /** Merges `patch` into a saga's state in the caller's transaction; the runner sees it at the next step. */
   async patchState<S extends object>(tx: Queryable, id: string, patch: Partial<S>): Promise<void> {
     await this.#store.mergeState(tx, id, patch);
@@ -142,9 +167,13 @@ export class SagaRunner {
 
   /** Drives the saga until it is terminal, another runner owns it, or this one stops. Safe to call more than once. */
   run(id: string): Promise<void> {
+    return this.#run(id);
+  }
+
+  #run(id: string, held?: Position): Promise<void> {
     const running = this.#inFlight.get(id);
     if (running) return running;
-    const execution = this.#drive(id)
+    const execution = this.#drive(id, held)
       .catch((error: unknown) =>
         error instanceof LeaseLost
           ? this.#options.log.warn({ sagaId: id }, 'saga lease lost; another runner drives it now')
@@ -190,19 +219,24 @@ export class SagaRunner {
     for (const id of await this.#store.unowned(100)) void this.run(id);
   }
 
-  async #drive(id: string): Promise<void> {
-    if (this.#stopping.signal.aborted) return;
-    let saga = await this.#store.acquire(id, this.#owner, this.#options.leaseMs);
-    if (saga === undefined) return;
-    const definition = this.#definitions.get(saga.type);
-    if (definition === undefined) throw new Error(`saga ${id} has unknown type ${saga.type}`);
+  async #drive(id: string, held?: Position): Promise<void> {
+    if (this.#stopping.signal.aborted) {
+      if (held) await this.#store.release(this.#owner, id);
+      return;
+    }
+    let position: Position = held ?? {
+      saga: await this.#store.acquire(id, this.#owner, this.#options.leaseMs),
+    };
+    if (position.saga === undefined) return;
+    const definition = this.#definitions.get(position.saga.type);
+    if (definition === undefined) throw new Error(`saga ${id} has unknown type ${position.saga.type}`);
     const lease = this.#keepLease(id);
     try {
-      while (saga !== undefined)
-        saga =
+      for (let saga: SagaRow | undefined = position.saga; saga !== undefined; saga = position.saga)
+        position =
           saga.status === 'RUNNING'
-            ? await this.#advance(saga, definition, lease.signal)
-            : await this.#compensateNext(saga, definition, lease.signal);
+            ? await this.#advance(saga, position.started, definition, lease.signal)
+            : { saga: await this.#compensateNext(saga, definition, lease.signal) };
     } finally {
       lease.end();
       if (this.#stopping.signal.aborted) await this.#store.release(this.#owner, id);
@@ -239,45 +273,114 @@ export class SagaRunner {
     };
   }
 
+  /**
+   * Runs the saga's next step and records its outcome. `started` is the step whose first attempt is already
+   * recorded as started (by the transaction that ended the step before, or began the saga).
+   */
   async #advance(
     saga: SagaRow,
+    started: number | undefined,
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     definition: SagaDefinition<any>,
     signal: AbortSignal,
-  ): Promise<SagaRow | undefined> {
+  ): Promise<Position> {
     const fence = this.#fence(saga);
     const step = definition.steps[saga.next_step];
     if (step === undefined) {
       await this.#store.finish(fence, 'COMPLETED', definition.transientState ?? [], (tx, ended) =>
         definition.onCompleted(tx, saga.id, ended.state),
       );
-      this.#metrics?.finished(saga.type, 'completed', saga.created_at);
-      this.#options.log.info({ sagaId: saga.id, saga: saga.type }, 'saga completed');
-      return undefined;
+      this.#completed(saga);
+      return { saga: undefined };
     }
     const abortReason = definition.abortReason?.(saga.state);
-    if (abortReason !== undefined) return this.#store.abort(fence, abortReason);
+    if (abortReason !== undefined) return { saga: await this.#store.abort(fence, abortReason) };
     const budget = step.attempts ?? this.#options.defaultStepAttempts;
-    const outcome = await this.#attempts(saga, saga.next_step, step, 'forward', budget, signal);
+    const outcome = await this.#attempts(saga, saga.next_step, step, 'forward', budget, signal, {
+      firstStarted: started === saga.next_step,
+    });
     switch (outcome.kind) {
       case 'stopped':
-        return undefined;
+        return { saga: undefined };
       case 'succeeded':
-        return this.#store.stepSucceeded(fence, step.name, outcome.patch);
+        return this.#stepSucceeded(saga, step, outcome.patch, definition);
       case 'rejected':
         this.#options.log.warn(
           { sagaId: saga.id, saga: saga.type, step: step.name, reason: outcome.reason },
           'saga step rejected; compensating',
         );
-        return this.#store.stepFailed(fence, step.name, 'FAILED', outcome.reason, saga.next_step);
+        return {
+          saga: await this.#store.stepFailed(fence, step.name, 'FAILED', outcome.reason, saga.next_step),
+        };
       case 'exhausted':
         // The step may have happened: it is compensated with the others, its compensation is safe either way.
         this.#options.log.warn(
           { sagaId: saga.id, saga: saga.type, step: step.name, reason: outcome.reason },
           'saga step out of attempts, outcome unknown; compensating',
         );
-        return this.#store.stepFailed(fence, step.name, 'IN_DOUBT', outcome.reason, saga.next_step + 1);
+        return {
+          saga: await this.#store.stepFailed(
+            fence,
+            step.name,
+            'IN_DOUBT',
+            outcome.reason,
+            saga.next_step + 1,
+          ),
+        };
     }
+  }
+
+  /**
+   * Records a step's success and, in the same transaction, what follows: the next step's first attempt, or
+   * the saga's end when it was the last step. A step thus costs one commit.
+   */
+  async #stepSucceeded(
+    saga: SagaRow,
+    step: SagaStep<unknown>,
+    patch: object,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    definition: SagaDefinition<any>,
+  ): Promise<Position> {
+    let started: number | undefined;
+    let completed = false as boolean;
+    const moved = await this.#store.stepSucceeded(this.#fence(saga), step.name, patch, async (tx, now) => {
+      if (now.next_step < definition.steps.length) {
+        started = await this.#startFirstAttempt(tx, now, definition);
+        return;
+      }
+      await this.#store.finishIn(
+        tx,
+        this.#fence(now),
+        'COMPLETED',
+        definition.transientState ?? [],
+        (_, ended) => definition.onCompleted(tx, saga.id, ended.state),
+      );
+      completed = true;
+    });
+    if (!completed) return { saga: moved, started };
+    this.#completed(saga);
+    return { saga: undefined };
+  }
+
+  /**
+   * Records, in `tx`, that the first attempt of the saga's next step starts, unless the saga is to be aborted
+   * before it; resolves with that step's index when it did.
+   */
+  async #startFirstAttempt(
+    tx: Transaction,
+    saga: SagaRow,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    definition: SagaDefinition<any>,
+  ): Promise<number | undefined> {
+    const step = definition.steps[saga.next_step];
+    if (step === undefined || definition.abortReason?.(saga.state) !== undefined) return undefined;
+    await this.#store.startAttempt(this.#fence(saga), saga.next_step, step.name, 'forward', 1, tx);
+    return saga.next_step;
+  }
+
+  #completed(saga: SagaRow): void {
+    this.#metrics?.finished(saga.type, 'completed', saga.created_at);
+    this.#options.log.info({ sagaId: saga.id, saga: saga.type }, 'saga completed');
   }
 
   async #compensateNext(
@@ -317,16 +420,22 @@ export class SagaRunner {
     direction: StepDirection,
     budget: number,
     signal: AbortSignal,
+    { firstStarted = false }: { firstStarted?: boolean } = {},
   ): Promise<StepOutcome> {
     const fence = this.#fence(saga);
     const work = direction === 'forward' ? step.run.bind(step) : step.compensate!.bind(step);
-    const before = await this.#store.attemptsSoFar(saga.id, index, direction);
+    // A first attempt this runner recorded itself has no attempts before it to count.
+    const before = firstStarted
+      ? { attempts: 0, error: undefined }
+      : await this.#store.attemptsSoFar(saga.id, index, direction);
     let lastError = before.error ?? 'its last attempt was cut short';
     let unreachedSince: number | undefined;
     let unreachedRetries = 0;
+    let recorded = firstStarted;
     for (let attempt = before.attempts + 1; attempt <= budget; attempt++) {
       if (signal.aborted) return this.#interrupted(signal);
-      await this.#store.startAttempt(fence, index, step.name, direction, attempt);
+      if (!recorded) await this.#store.startAttempt(fence, index, step.name, direction, attempt);
+      recorded = false;
       const span = startSagaAttempt({
         saga: saga.type,
         sagaId: saga.id,

@@ -52,6 +52,22 @@ export class SagaStore {
     ]);
   }
 
+  /** Creates the saga already leased to `owner`, so that its creator drives it without acquiring it first. */
+  async createHeld(
+    tx: Queryable,
+    saga: { id: string; type: string; state: object },
+    owner: string,
+    leaseMs: number,
+  ): Promise<SagaRow> {
+    const { rows } = await tx.query<SagaRow>(
+      `INSERT INTO saga_instances (id, type, state, status, lease_owner, lease_until)
+       VALUES ($1, $2, $3, 'RUNNING', $4, now() + make_interval(secs => $5))
+       RETURNING ${ROW}`,
+      [saga.id, saga.type, saga.state, owner, seconds(leaseMs)],
+    );
+    return rows[0]!;
+  }
+
   /** A caller's change to a saga's state (e.g. "cancel requested"); the runner reads it before each step. */
   async mergeState(tx: Queryable, id: string, patch: object): Promise<void> {
     await tx.query(`UPDATE saga_instances SET state = state || $2::jsonb, updated_at = now() WHERE id = $1`, [
@@ -122,8 +138,9 @@ export class SagaStore {
     name: string,
     direction: StepDirection,
     attempt: number,
+    tx: Queryable = this.#db,
   ): Promise<void> {
-    const { rowCount } = await this.#db.query(
+    const { rowCount } = await tx.query(
       `INSERT INTO saga_steps (saga_id, step_index, name, direction, status, attempts)
        SELECT id, $5, $6, $7, 'STARTED', $8 FROM saga_instances WHERE ${FENCE}
        ON CONFLICT (saga_id, step_index, direction) DO UPDATE SET
@@ -148,13 +165,24 @@ export class SagaStore {
     if (rowCount !== 1) throw new LeaseLost(fence.id);
   }
 
-  /** The forward step at the fence succeeded: merge its patch and move to the next one. */
-  stepSucceeded(fence: SagaFence, name: string, patch: object): Promise<SagaRow> {
-    return this.#transition(fence, name, 'forward', 'SUCCEEDED', undefined, (tx) =>
-      this.#update(tx, fence, `state = state || $5::jsonb, next_step = next_step + 1`, [
+  /**
+   * The forward step at the fence succeeded: merge its patch and move to the next one. `then` continues in the
+   * same transaction with the saga as it now is (to start the next step, or to end the saga), so that a step
+   * costs one commit.
+   */
+  stepSucceeded(
+    fence: SagaFence,
+    name: string,
+    patch: object,
+    then?: (tx: Transaction, saga: SagaRow) => Promise<void>,
+  ): Promise<SagaRow> {
+    return this.#transition(fence, name, 'forward', 'SUCCEEDED', undefined, async (tx) => {
+      const saga = await this.#update(tx, fence, `state = state || $5::jsonb, next_step = next_step + 1`, [
         JSON.stringify(patch),
-      ]),
-    );
+      ]);
+      await then?.(tx, saga);
+      return saga;
+    });
   }
 
   /**
@@ -192,15 +220,24 @@ export class SagaStore {
     transientState: readonly string[],
     then: (tx: Transaction, saga: SagaRow) => Promise<void>,
   ): Promise<void> {
-    return withTransaction(this.#db, async (tx) => {
-      const saga = await this.#update(
-        tx,
-        fence,
-        'status = $5, lease_owner = NULL, lease_until = NULL, state = state - $6::text[]',
-        [status, transientState],
-      );
-      await then(tx, saga);
-    });
+    return withTransaction(this.#db, (tx) => this.finishIn(tx, fence, status, transientState, then));
+  }
+
+  /** `finish`, in the caller's transaction. */
+  async finishIn(
+    tx: Transaction,
+    fence: SagaFence,
+    status: 'COMPLETED' | 'COMPENSATED',
+    transientState: readonly string[],
+    then: (tx: Transaction, saga: SagaRow) => Promise<void>,
+  ): Promise<void> {
+    const saga = await this.#update(
+      tx,
+      fence,
+      'status = $5, lease_owner = NULL, lease_until = NULL, state = state - $6::text[]',
+      [status, transientState],
+    );
+    await then(tx, saga);
   }
 
   #transition(
