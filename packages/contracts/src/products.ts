@@ -50,6 +50,18 @@ export const ProductQuery = StrictObject({
 });
 export type ProductQuery = Static<typeof ProductQuery>;
 
+/** Internal: the current prices of several products at once (an order's lines), in one call. */
+export const PriceQuery = StrictObject({
+  productIds: Type.Array(Uuid, { minItems: 1, maxItems: 50, uniqueItems: true }),
+});
+export type PriceQuery = Static<typeof PriceQuery>;
+
+/** A product that does not exist is missing from `items`. */
+export const PriceList = Type.Object({
+  items: Type.Array(Type.Object({ productId: Uuid, price: Money })),
+});
+export type PriceList = Static<typeof PriceList>;
+
 /** Internal: hold stock for an order. Idempotent per reservation id. */
 export const ReserveStock = StrictObject({
   reservationId: Uuid,

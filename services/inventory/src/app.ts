@@ -5,6 +5,7 @@ import Type from 'typebox';
 import { seedDemoCatalog } from './data/demo-catalog.seed.ts';
 import { ProductsRepository } from './data/products.repository.ts';
 import { ReservationsRepository } from './data/reservations.repository.ts';
+import { registerPriceRoutes } from './http/prices.routes.ts';
 import { registerProductRoutes } from './http/products.routes.ts';
 import { registerReservationRoutes } from './http/reservations.routes.ts';
 
@@ -39,7 +40,9 @@ export async function buildInventory(options: InventoryOptions = {}): Promise<Se
       const added = await seedDemoCatalog(service.db, newId);
       if (added > 0) service.log.info({ products: added }, 'demo catalog seeded');
     }
-    registerProductRoutes(service.app, new ProductsRepository(service.db, newId));
+    const products = new ProductsRepository(service.db, newId);
+    registerProductRoutes(service.app, products);
+    registerPriceRoutes(service.app, products);
     registerReservationRoutes(service.app, new ReservationsRepository(service.db));
   } catch (error) {
     await service.stop();

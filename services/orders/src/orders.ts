@@ -7,10 +7,11 @@ import {
   ProblemError,
   claimKey,
   completeKey,
-  completedAnswer,
   fingerprintOf,
-  releaseKey,
+  storedAnswer,
   withTransaction,
+  type HeldSaga,
+  type KeyClaim,
   type Pool,
   type SagaRunner,
   type Transaction,
@@ -58,16 +59,6 @@ export interface PlacedOrder {
   status: 'PENDING';
 }
 
-/** An Idempotency-Key held by one request: `claim` is its hold, lost when a retry resumes the key. */
-interface HeldKey {
-  caller: string;
-  key: string;
-  claim: string;
-}
-
-/** This request's hold on its key was taken over by a retry: its work must not be committed. */
-class KeyLost extends Error {}
-
 /** The one order an Idempotency-Key of a caller can make: its id is derived from both, keyed with a secret. */
 export const orderIdFor = (secret: string, caller: string, key: string): string =>
   derivedUuid(createHmac('sha256', secret).update(`place-order\n${caller}\n${key}`).digest('hex'));
@@ -108,60 +99,55 @@ export class Orders {
   }
 
   /**
-   * POST /api/orders under an Idempotency-Key: the order, its saga, the public event and the stored answer
-   * are committed together, so a replay can never find an order without its answer or the reverse. The order's
-   * id follows from the caller and the key, and the answer is stored only while this request's claim holds the
-   * key: a retry that resumed the key after its lease ran out and this request, both still running, make one
-   * order between them, never two.
+   * POST /api/orders under an Idempotency-Key: the key's claim, the order, its saga, the public event and the
+   * stored answer are committed together, so a replay can never find an order without its answer or the
+   * reverse, and a twin request sent meanwhile waits on the key's row, then replays this one's answer. The
+   * order's id follows from the caller and the key, so that one key can only ever make one order.
    */
   async place(userId: string, key: string, request: PlaceOrderRequest): Promise<Reply<PlacedOrder>> {
     await this.#ensureMayOrder(userId);
     const caller = `user:${userId}`;
     const fingerprint = fingerprintOf(this.#secret, 'place-order', request);
-    const claim = await withTransaction(this.#db, (tx) =>
-      claimKey(tx, { caller, key, operation: 'place-order', fingerprint }, this.#keyLeaseMs),
-    );
-    if (claim.action === 'replay') return { answer: claim.answer as Answer<PlacedOrder>, replayed: true };
-    if (claim.action === 'refuse')
-      return { answer: { ok: false, rejection: claim.rejection }, replayed: false };
-    const held = { caller, key, claim: claim.claim };
-
     let prices: Awaited<ReturnType<InventoryParticipant['prices']>>;
     let card: TokenisedCard;
     try {
-      // The card goes to payments before anything is recorded here: only its token is kept.
+      // Asked before the key is claimed, so that nothing waits on a participant inside the transaction; a retry
+      // asks again, harmlessly (a read, and the same card gets the same token). The card goes to payments
+      // before anything is recorded here: only its token is kept.
       [prices, card] = await Promise.all([
         this.#inventory.prices([...new Set(request.items.map((item) => item.productId))]),
         this.#payments.tokenise(request.payment.card),
       ]);
     } catch (error) {
-      await releaseKey(this.#db, caller, key);
+      // A retry of a request that went through still gets its answer while a participant is away.
+      const stored = await storedAnswer(this.#db, caller, key);
+      if (stored !== undefined) return { answer: stored as Answer<PlacedOrder>, replayed: true };
       throw error;
-    }
-    const unknown = request.items.find((item) => !prices.has(item.productId));
-    if (unknown) {
-      return this.#refuse(held, {
-        status: 422,
-        code: InventoryErrorCode.UnknownProduct,
-        detail: `Product ${unknown.productId} does not exist.`,
-      });
     }
 
     const orderId = orderIdFor(this.#secret, caller, key);
-    let events;
-    try {
-      events = place({
-        orderId,
-        userId,
-        at: this.#clock().toISOString(),
-        lines: request.items.map((item) => ({ ...item, unitPrice: prices.get(item.productId)! })),
-      });
-    } catch (error) {
-      if (!(error instanceof OrderRuleViolation)) throw error;
-      return this.#refuse(held, { status: 422, code: error.code, detail: error.message });
-    }
-    const answer: Answer<PlacedOrder> = { ok: true, status: 202, value: { id: orderId, status: 'PENDING' } };
-    const reply = await this.#answerOnce(held, answer, async (tx) => {
+    let saga: HeldSaga | undefined;
+    const reply = await this.#underKey({ caller, key, operation: 'place-order', fingerprint }, async (tx) => {
+      const unknown = request.items.find((item) => !prices.has(item.productId));
+      if (unknown) {
+        return this.#refusal({
+          status: 422,
+          code: InventoryErrorCode.UnknownProduct,
+          detail: `Product ${unknown.productId} does not exist.`,
+        });
+      }
+      let events;
+      try {
+        events = place({
+          orderId,
+          userId,
+          at: this.#clock().toISOString(),
+          lines: request.items.map((item) => ({ ...item, unitPrice: prices.get(item.productId)! })),
+        });
+      } catch (error) {
+        if (!(error instanceof OrderRuleViolation)) throw error;
+        return this.#refusal({ status: 422, code: error.code, detail: error.message });
+      }
       const order = (await save(tx, undefined, events))!;
       const state: PlaceOrderState = {
         orderId,
@@ -171,15 +157,16 @@ export class Orders {
         cardToken: card.token,
         cardLast4: card.last4,
       };
-      await this.#sagas.begin(tx, PLACE_ORDER, orderId, state);
+      saga = await this.#sagas.beginHeld(tx, PLACE_ORDER, orderId, state);
       await this.#publish(
         tx,
         'order.created',
         { orderId, userId, items: order.items, total: order.total },
         orderId,
       );
+      return { ok: true, status: 202, value: { id: orderId, status: 'PENDING' } };
     });
-    if (reply.answer.ok && !reply.replayed) void this.#sagas.run(orderId);
+    if (saga !== undefined && reply.answer.ok && !reply.replayed) void saga.run();
     return reply;
   }
 
@@ -248,29 +235,35 @@ export class Orders {
     await this.#publish(tx, 'order.cancelled', { orderId, userId: order.userId, reason }, orderId);
   }
 
-  #refuse(held: HeldKey, rejection: Rejection): Promise<Reply<PlacedOrder>> {
-    return this.#answerOnce(held, { ok: false, rejection }, async () => {});
+  #refusal(rejection: Rejection): Answer<PlacedOrder> {
+    return { ok: false, rejection };
   }
 
   /**
-   * Does the work and stores the answer in one transaction, if this request still holds its key. When another
-   * request holding the same key got there first (the same order collides on its event stream) or took the key
-   * over, this one's work is rolled back and it answers as that one did, or 409 while that one is running.
+   * Claims the key, does the work and stores its answer, in one transaction. A key already answered replays
+   * its answer; one used for another request is refused. When a request with the same key got there first by
+   * another path (the same order collides on its event stream), this one's work is rolled back and it answers
+   * as that one did, or 409 while that one is still running.
    */
-  async #answerOnce(
-    held: HeldKey,
-    answer: Answer<PlacedOrder>,
-    work: (tx: Transaction) => Promise<void>,
+  async #underKey(
+    claim: KeyClaim,
+    work: (tx: Transaction) => Promise<Answer<PlacedOrder>>,
   ): Promise<Reply<PlacedOrder>> {
     try {
-      await withTransaction(this.#db, async (tx) => {
-        await work(tx);
-        if (!(await completeKey(tx, held.caller, held.key, answer, held.claim))) throw new KeyLost();
+      return await withTransaction(this.#db, async (tx): Promise<Reply<PlacedOrder>> => {
+        const held = await claimKey(tx, claim, this.#keyLeaseMs);
+        if (held.action === 'replay') return { answer: held.answer as Answer<PlacedOrder>, replayed: true };
+        if (held.action === 'refuse')
+          return { answer: { ok: false, rejection: held.rejection }, replayed: false };
+        const answer = await work(tx);
+        // The key's row is locked by this transaction since the claim: nobody can have taken it over.
+        if (!(await completeKey(tx, claim.caller, claim.key, answer, held.claim)))
+          throw new Error(`idempotency key ${claim.key} was taken over while locked`);
+        return { answer, replayed: false };
       });
-      return { answer, replayed: false };
     } catch (error) {
-      if (!(error instanceof KeyLost || error instanceof ConcurrencyError)) throw error;
-      const stored = await withTransaction(this.#db, (tx) => completedAnswer(tx, held.caller, held.key));
+      if (!(error instanceof ConcurrencyError)) throw error;
+      const stored = await storedAnswer(this.#db, claim.caller, claim.key);
       if (stored !== undefined) return { answer: stored as Answer<PlacedOrder>, replayed: true };
       return { answer: { ok: false, rejection: requestInProgress() }, replayed: false };
     }

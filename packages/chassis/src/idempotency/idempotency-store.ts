@@ -120,6 +120,20 @@ export async function completedAnswer(
   return row.state === 'COMPLETED' && row.response !== null ? row.response : undefined;
 }
 
+/** The answer stored for a completed key, read without taking its row: for a retry that cannot go ahead. */
+export async function storedAnswer(
+  db: Queryable,
+  caller: string,
+  key: string,
+): Promise<Answer<unknown> | undefined> {
+  const { rows } = await db.query<{ response: Answer<unknown> }>(
+    `SELECT response FROM idempotency_keys
+     WHERE caller = $1 AND key = $2 AND state = 'COMPLETED' AND response IS NOT NULL`,
+    [caller, key],
+  );
+  return rows[0]?.response;
+}
+
 /**
  * Lets go of an unfinished key (the processor did not answer), so that a retry resumes at once instead of
  * waiting for the lease to run out.

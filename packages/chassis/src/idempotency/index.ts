@@ -6,6 +6,7 @@ export {
   fingerprintOf,
   pruneExpiredIdempotencyKeys,
   releaseKey,
+  storedAnswer,
   type KeyClaim,
   type KeyHeld,
 } from './idempotency-store.ts';

@@ -46,6 +46,18 @@ export class ProductsRepository {
     return rows[0] && toProduct(rows[0]);
   }
 
+  /** The prices of those of `ids` that exist, in one read. */
+  async prices(ids: readonly string[]): Promise<{ productId: string; price: Product['price'] }[]> {
+    const { rows } = await this.#db.query<Pick<ProductRow, 'id' | 'price_amount' | 'price_currency'>>(
+      'SELECT id, price_amount, price_currency FROM products WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    return rows.map((row) => ({
+      productId: row.id,
+      price: { amount: row.price_amount, currency: row.price_currency },
+    }));
+  }
+
   /** One page in (name, id) order; `next` is where the following page starts, absent on the last one. */
   async page(query: CatalogPageQuery): Promise<{ items: Product[]; next?: CatalogPosition }> {
     const conditions: string[] = [];

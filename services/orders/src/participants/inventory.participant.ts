@@ -1,6 +1,6 @@
 // The inventory service as the order saga sees it: prices, and a reservation per order (id = order id).
 import { IDENTITY_HEADER, type IdentitySigner, type UpstreamClient } from '@souk/chassis';
-import { InventoryErrorCode, type Money, type Product } from '@souk/contracts';
+import { InventoryErrorCode, type Money, type PriceList } from '@souk/contracts';
 import { callParticipant } from './participant-call.ts';
 
 export interface InventoryParticipant {
@@ -23,21 +23,17 @@ export function inventoryParticipant(
 ): InventoryParticipant {
   return {
     async prices(productIds) {
-      const found = await Promise.all(
-        productIds.map(async (id) => {
-          const response = await upstream.json<Product>({
-            method: 'GET',
-            path: `/api/products/${encodeURIComponent(id)}`,
-            headers: { [IDENTITY_HEADER]: identity.serviceCredential('orders') },
-            timeoutMs: timeoutMs(),
-          });
-          if (response.status === 404) return undefined;
-          if (response.status !== 200)
-            throw new Error(`inventory answered ${response.status} for product ${id}`);
-          return [id, response.body.price] as const;
-        }),
-      );
-      return new Map(found.filter((entry) => entry !== undefined));
+      // A read: safe to retry as any GET is, though it goes as a POST to carry the list.
+      const response = await upstream.json<PriceList>({
+        method: 'POST',
+        path: '/internal/prices',
+        body: { productIds },
+        idempotent: true,
+        headers: { [IDENTITY_HEADER]: identity.serviceCredential('orders') },
+        timeoutMs: timeoutMs(),
+      });
+      if (response.status !== 200) throw new Error(`inventory answered ${response.status} to a price lookup`);
+      return new Map(response.body.items.map((item) => [item.productId, item.price]));
     },
     async reserve(orderId, items, idempotencyKey) {
       await callParticipant(upstream, identity, {
