@@ -3,7 +3,8 @@
 // its types, whose delivery limit dead-letters a message that keeps failing into `<namespace>.<group>.dead`.
 // A lost connection is re-established with backoff, the topology declared again and every subscription
 // resumed; while it is down, publish rejects (the outbox keeps the events) and check() fails.
-import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { amqplib } from '../heavy-modules.ts';
 import type { Logger } from '../logger.ts';
 import { backoffDelay, settlesWithin, withTimeout, type BackoffPolicy } from '@souk/kit';
 import {
@@ -230,7 +231,7 @@ export class AmqpTransport implements MessageTransport {
   async #establish(): Promise<void> {
     let connection: ChannelModel | undefined;
     try {
-      connection = await connect(this.#url, {
+      connection = await amqplib().connect(this.#url, {
         timeout: 5000,
         clientProperties: { connection_name: this.#connectionName },
       });
@@ -480,7 +481,7 @@ export async function deleteAmqpTopology(
   groups: readonly string[],
 ): Promise<void> {
   const topology = amqpTopology(namespace);
-  const connection = await connect(url);
+  const connection = await amqplib().connect(url);
   try {
     const channel = await connection.createChannel();
     for (const group of groups) {

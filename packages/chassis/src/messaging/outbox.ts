@@ -73,7 +73,11 @@ export interface OutboxRelayOptions {
   log: Logger;
   /** Events claimed and published together; default 100. */
   batchSize?: number;
-  /** The safety-net poll, for notifications missed while the listen connection was down; default 1000. */
+  /**
+   * The safety-net poll behind LISTEN/NOTIFY, for work no notification announces (a claim that ran out with its
+   * relay); default 10 s, so that an idle relay costs next to nothing. While the listen connection is down it
+   * polls at least every second.
+   */
   pollIntervalMs?: number;
   /** Backoff between failed publishes; default 100 ms doubling up to 30 s. */
   retry?: BackoffPolicy;
@@ -162,7 +166,7 @@ export class OutboxRelay {
     this.#transport = options.transport;
     this.#log = options.log;
     this.#batchSize = options.batchSize ?? 100;
-    this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 10_000;
     this.#retry = options.retry ?? { baseDelayMs: 100, maxDelayMs: 30_000 };
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 15_000;
     this.#stalledAfterMs = options.stalledAfterMs ?? 60_000;
@@ -242,7 +246,7 @@ export class OutboxRelay {
       if (this.#failures > 0) this.#log.info({ failures: this.#failures }, 'publishing the outbox again');
       this.#failures = 0;
       if (result.published + result.parked === this.#batchSize) continue;
-      await this.#wakeup.wait(this.#pollIntervalMs);
+      await this.#wakeup.wait(this.#listener.pollInterval(this.#pollIntervalMs));
     }
   }
 

@@ -27,7 +27,10 @@ export interface PostgresTransportOptions {
   url?: string;
   pool?: Pool;
   log: Logger;
-  /** The safety-net poll behind LISTEN/NOTIFY; default 1000. */
+  /**
+   * The safety-net poll behind LISTEN/NOTIFY, for work no notification announces (a lease that ran out with its
+   * consumer); default 10 s. While the listen connection is down, consumers poll at least every second.
+   */
   pollIntervalMs?: number;
   /** How long a claimed delivery stays invisible to others without its consumer renewing the lease. */
   visibilityTimeoutMs?: number;
@@ -97,7 +100,8 @@ interface Claimed {
 interface Settings {
   pool: Pool;
   log: Logger;
-  pollIntervalMs: number;
+  /** The wait between polls now: slow while notifications arrive. */
+  pollInterval: () => number;
   visibilityTimeoutMs: number;
   retry: BackoffPolicy;
 }
@@ -126,7 +130,7 @@ export class PostgresTransport implements MessageTransport {
     this.#settings = {
       pool: this.#pool,
       log: options.log,
-      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      pollInterval: () => this.#listener.pollInterval(options.pollIntervalMs ?? 10_000),
       visibilityTimeoutMs: options.visibilityTimeoutMs ?? 30_000,
       retry: options.retry ?? { baseDelayMs: 1000, maxDelayMs: 30_000 },
     };
@@ -295,7 +299,7 @@ class GroupConsumer {
   }
 
   async #run(): Promise<void> {
-    const { log, pollIntervalMs, retry } = this.#settings;
+    const { log, pollInterval, retry } = this.#settings;
     let failures = 0;
     while (!this.#stopping) {
       const free = this.#subscription.concurrency - this.#inFlight.size;
@@ -314,7 +318,7 @@ class GroupConsumer {
           continue;
         }
       }
-      if (free === 0 || claimed < free) await this.#wakeup.wait(pollIntervalMs);
+      if (free === 0 || claimed < free) await this.#wakeup.wait(pollInterval());
     }
   }
 

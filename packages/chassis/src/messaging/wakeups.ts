@@ -46,6 +46,9 @@ export class Wakeup {
   }
 }
 
+/** How often callers poll while their listen connection is down and notifications may be missed. */
+export const LISTEN_DOWN_POLL_MS = 1000;
+
 export interface PgListenerOptions {
   pool: Pool;
   channel: string;
@@ -68,6 +71,16 @@ export class PgListener {
 
   constructor(options: PgListenerOptions) {
     this.#options = options;
+  }
+
+  /** Whether notifications arrive now; while they do not, callers should poll at their fast pace. */
+  get listening(): boolean {
+    return this.#client !== undefined;
+  }
+
+  /** How long a caller may sleep between polls: `safetyPollMs` while notifications arrive, else `downPollMs`. */
+  pollInterval(safetyPollMs: number, downPollMs = LISTEN_DOWN_POLL_MS): number {
+    return this.listening ? safetyPollMs : Math.min(safetyPollMs, downPollMs);
   }
 
   start(): Promise<void> {

@@ -49,7 +49,11 @@ const baseConfigProperties = () => ({
       relay: Type.Object(
         {
           batchSize: Type.Integer({ minimum: 1, default: 100 }),
-          pollIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+          pollIntervalMs: Type.Integer({
+            minimum: 10,
+            default: 10_000,
+            description: 'The safety poll behind LISTEN/NOTIFY (every second while listening is down).',
+          }),
         },
         { default: {} },
       ),
