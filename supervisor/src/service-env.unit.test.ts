@@ -30,12 +30,13 @@ const settings: ServiceSettings = {
 };
 
 describe('a service environment', () => {
-  it('when built for orders, then it holds the basics, SOUK__ overrides, OTEL_ settings and its own, and nothing else', () => {
+  it('when built for orders, then it holds the basics, SOUK__ overrides, OTEL_ settings, small-memory settings and its own, and nothing else', () => {
     assert.deepEqual(serviceEnvironment('orders', parent, settings), {
       PATH: '/usr/bin',
       HOME: '/home/dev',
       LC_ALL: 'C.UTF-8',
-      NODE_OPTIONS: '--max-old-space-size=256',
+      NODE_OPTIONS: '--max-old-space-size=256 --max-semi-space-size=2',
+      MALLOC_MMAP_THRESHOLD_: '131072',
       SOUK__LOG__LEVEL: 'debug',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',

@@ -1,5 +1,6 @@
 // The distributed profile's config source: `/souk/config/shared` then `/souk/config/<service>`, YAML, watched.
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
+import { etcd3 } from '../heavy-modules.ts';
 import {
   ConfigSourceError,
   deepMerge,
@@ -23,7 +24,7 @@ export const etcdEndpoints = (value: string | undefined): string[] =>
 
 /** A client that gives up in seconds, not the library's 30 s, so an unreachable etcd is reported promptly. */
 export const connectEtcd = (endpoints: readonly string[]): Etcd3 =>
-  new Etcd3({ hosts: [...endpoints], dialTimeout: 2000 });
+  new (etcd3().Etcd3)({ hosts: [...endpoints], dialTimeout: 2000 });
 
 export class EtcdConfigSource implements ConfigSource {
   readonly description: string;

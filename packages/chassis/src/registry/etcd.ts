@@ -1,7 +1,8 @@
 // The fleet's registry on etcd: each instance keeps its record alive under a lease, and every instance keeps a
 // cache of all records, fed by a watch, so that choosing where a call goes never waits for etcd.
 import { hostname } from 'node:os';
-import { Etcd3, type IKeyValue, type Lease, type Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
+import { etcd3 } from '../heavy-modules.ts';
 import type { Logger } from '../logger.ts';
 import { BalancedRegistry, type Balancer } from './balancer.ts';
 import type { Registration, ServiceInstance } from './index.ts';
@@ -38,7 +39,7 @@ export class EtcdRegistry extends BalancedRegistry {
   constructor(options: EtcdRegistryOptions) {
     super(options.balancer);
     this.#options = { retryMs: 1000, ...options };
-    this.#client = new Etcd3({
+    this.#client = new (etcd3().Etcd3)({
       hosts: [...options.endpoints],
       dialTimeout: 2000,
       // A watch broken by an etcd restart reconnects within half a second, not the default's up to 30 s.
