@@ -139,13 +139,14 @@ class ShopProbe {
     this.#orders = createPool(shop.database.url('orders'), { max: 1, applicationName: 'souk-bench' });
   }
 
-  /** Commits so far, all databases, and how many of them this probe made before reading. */
-  async commits(): Promise<{ commits: number; own: number; at: number }> {
+  /** Commits so far, all databases and each one, and how many of them this probe made before reading. */
+  async commits(): Promise<{ commits: number; byDatabase: Map<string, number>; own: number; at: number }> {
     const own = this.#queries++;
-    const { rows } = await this.#stats.query<{ commits: number }>(
-      'SELECT sum(xact_commit)::float8 AS commits FROM pg_stat_database',
+    const { rows } = await this.#stats.query<{ name: string | null; commits: number }>(
+      'SELECT datname AS name, xact_commit::float8 AS commits FROM pg_stat_database',
     );
-    return { commits: rows[0]!.commits, own, at: performance.now() };
+    const byDatabase = new Map(rows.map((row) => [row.name ?? 'shared', row.commits]));
+    return { commits: sum(byDatabase.values()), byDatabase, own, at: performance.now() };
   }
 
   /** CPU seconds used so far by each service and by PostgreSQL. */
@@ -259,8 +260,16 @@ async function measure(target: Target) {
     const commits = commitRate(before.commits, after.commits) * seconds - idle.commitsPerSecond * seconds;
     const cpu = cpuDelta(before.cpu, after.cpu);
     const ms = (value: number) => Number(((value * 1000) / totalOrders).toFixed(1));
+    // Per database, before the idle rate is taken off (the bench's own reads are in orders and postgres).
+    const byDatabase = [...after.commits.byDatabase]
+      .filter(([name]) => name !== 'shared' && !name.startsWith('template'))
+      .map(([name, value]) => [
+        name,
+        Number(((value - (before.commits.byDatabase.get(name) ?? 0)) / totalOrders).toFixed(1)),
+      ]);
     perOrder = {
       commits: Number((commits / totalOrders).toFixed(1)),
+      commitsByDatabase: Object.fromEntries(byDatabase),
       cpuMs: {
         total: ms(sum(cpu.values())),
         ...Object.fromEntries([...cpu].map(([name, s]) => [name, ms(s)])),
