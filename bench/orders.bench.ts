@@ -367,6 +367,14 @@ async function measureIdle(probe: ShopProbe) {
   const percent = (value: number) => Number(((value / seconds) * 100).toFixed(2));
   const idle = {
     commitsPerSecond: Number(commitRate(from.commits, to.commits).toFixed(2)),
+    commitsPerSecondByDatabase: Object.fromEntries(
+      [...to.commits.byDatabase]
+        .filter(([name]) => name !== 'shared' && !name.startsWith('template'))
+        .map(([name, value]) => [
+          name,
+          Number(((value - (from.commits.byDatabase.get(name) ?? 0)) / seconds).toFixed(2)),
+        ]),
+    ),
     cpuPercentOfOneCore: percent(sum(cpu.values())),
     cpuPercentByProcess: Object.fromEntries([...cpu].map(([name, used]) => [name, percent(used)])),
   };

@@ -11,13 +11,21 @@ export type HealthCheck = () => Promise<void | { degraded: string }>;
 export class Health {
   readonly #checks = new Map<string, HealthCheck>();
   #draining = false;
+  readonly #onDrain: (() => void)[] = [];
 
   addCheck(name: string, check: HealthCheck): void {
     this.#checks.set(name, check);
   }
 
   startDraining(): void {
+    if (this.#draining) return;
     this.#draining = true;
+    for (const listener of this.#onDrain) listener();
+  }
+
+  /** Tells `listener` the moment draining starts: for a readiness of its own (gRPC health) that polls slowly. */
+  onDrain(listener: () => void): void {
+    this.#onDrain.push(listener);
   }
 
   async readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {

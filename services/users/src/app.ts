@@ -95,6 +95,7 @@ export async function buildUsers(options: { env?: NodeJS.ProcessEnv; configSourc
     identity: service.identity,
     log,
     ready: async () => (await service.health.readiness()).ready,
+    onDrain: (listener) => service.health.onDrain(listener),
   });
   service.onClose(() => grpc.close());
   service.advertise({

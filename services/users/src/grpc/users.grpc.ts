@@ -27,8 +27,11 @@ export function loadUsersProto(): UsersProto {
   return grpc.loadPackageDefinition(loadUsersDefinition()) as unknown as UsersProto;
 }
 
-/** How often the health service's status follows the service's readiness. */
-const HEALTH_POLL_MS = 1000;
+/**
+ * How often the health service's status follows the service's readiness (each look asks the database and the
+ * bus); draining is followed at once, through `onDrain`.
+ */
+const HEALTH_POLL_MS = 5000;
 
 export async function startUsersGrpc(options: {
   host: string;
@@ -38,6 +41,8 @@ export async function startUsersGrpc(options: {
   log: Logger;
   /** The service's readiness (its dependencies answer and it is not draining). */
   ready: () => Promise<boolean>;
+  /** Calls the listener when the service starts draining. */
+  onDrain?: (listener: () => void) => void;
 }): Promise<{ port: number; close(): Promise<void> }> {
   const server = new grpc.Server();
   const definition = loadUsersDefinition();
@@ -53,6 +58,7 @@ export async function startUsersGrpc(options: {
     if (!closing) setServing(ready);
   };
   const poll = setInterval(() => void followReadiness(), HEALTH_POLL_MS).unref();
+  options.onDrain?.(() => setServing(false));
 
   server.addService(
     (grpc.loadPackageDefinition(definition) as unknown as UsersProto).souk.users.v1.Users.service,
