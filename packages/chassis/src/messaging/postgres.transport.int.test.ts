@@ -57,6 +57,44 @@ describe('PostgresTransport', () => {
     await database.drop();
   });
 
+  it('when many messages are handled at once, then they are acknowledged together, each once', async () => {
+    const pool = testPool(database.url, 10);
+    let deletes = 0;
+    const counting = new Proxy(pool, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property);
+        if (property === 'query')
+          return (...args: Parameters<Pool['query']>) => {
+            if (typeof args[0] === 'string' && args[0].trimStart().startsWith('DELETE FROM bus_deliveries'))
+              deletes += 1;
+            return (target.query as (...a: unknown[]) => unknown)(...args);
+          };
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const bus = transport({ pool: counting });
+    const received: Envelope[] = [];
+    await bus.subscribe({
+      group: 'acks',
+      types: ['test.acked'],
+      concurrency: 8,
+      handle: async (envelope) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        received.push(envelope);
+      },
+    });
+    const sent = events(40, 'test.acked');
+    await bus.publish(sent);
+    await eventually(async () => (await pendingDeliveries('acks')) === 0, 'every delivery acknowledged');
+    await bus.close();
+    await pool.end();
+    assert.deepEqual(
+      received.map((envelope) => envelope.id).sort(),
+      sent.map((envelope) => envelope.id).sort(),
+    );
+    assert.ok(deletes < sent.length, `${deletes} deletes for ${sent.length} messages`);
+  });
+
   it('when two groups subscribe to a type, then each receives every message of it, and others none', async () => {
     const bus = transport();
     const first = collector();
