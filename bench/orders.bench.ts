@@ -3,7 +3,8 @@
 // --transport amqp) and, with --fleet, the fleet as `npm run start:fleet` runs it (2 instances of each service and
 // 2 gateways on PostgreSQL, RabbitMQ, Redis and etcd), one after the other in the same run.
 // Options: --orders N (default 600), --concurrency N (default 24), --transport postgres|amqp, --fleet,
-// --idle-seconds N (default 20).
+// --idle-seconds N (default 20), --profile DIR (CPU profiles of the services in DIR, summarised by
+// bench/cpu-profile-summary.ts, and PostgreSQL's statements by time per order, from pg_stat_statements).
 // On the local profile it also prints the cold start, the idle shop's commits and CPU, and PostgreSQL commits and
 // CPU per order (all databases, from pg_stat_database, less the idle rate and the bench's own queries).
 // Writes a latency histogram per profile to bench/results/orders-<profile>.svg.
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     transport: { type: 'string', default: 'postgres' },
     fleet: { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '20' },
+    profile: { type: 'string' },
   },
 });
 const idleSeconds = Number(values['idle-seconds']);
@@ -47,8 +49,17 @@ interface Target {
   stop(): Promise<void>;
 }
 
+const profileDir = values.profile === undefined ? undefined : path.resolve(values.profile);
+if (profileDir !== undefined) await mkdir(profileDir, { recursive: true });
 const env = {
   ...process.env,
+  ...(profileDir === undefined
+    ? {}
+    : {
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--cpu-prof --cpu-prof-dir=${profileDir}`]
+          .filter(Boolean)
+          .join(' '),
+      }),
   SOUK_ADMIN_EMAIL: admin.email,
   SOUK_ADMIN_PASSWORD: admin.password,
   SOUK__LOG__LEVEL: 'warn',
@@ -74,7 +85,19 @@ async function localTarget(): Promise<Target> {
     serviceEnv: { gateway: gatewayEnv },
     say,
     onLogLine,
+    ...(profileDir === undefined
+      ? {}
+      : {
+          databaseSettings: {
+            shared_preload_libraries: 'pg_stat_statements',
+            'pg_stat_statements.track': 'all',
+          },
+        }),
   });
+  if (profileDir !== undefined)
+    say(
+      `CPU profiles in ${profileDir}: ${[...shop.processes].map(([name, child]) => `${name} ${child.pid}`).join(', ')}`,
+    );
   const coldStartSeconds = (performance.now() - starting) / 1000;
   const probe = new ShopProbe(shop);
   return {
@@ -147,6 +170,30 @@ class ShopProbe {
     );
     const byDatabase = new Map(rows.map((row) => [row.name ?? 'shared', row.commits]));
     return { commits: sum(byDatabase.values()), byDatabase, own, at: performance.now() };
+  }
+
+  /** Starts counting PostgreSQL's statements afresh (with --profile). */
+  async resetStatements(): Promise<void> {
+    this.#queries += 2;
+    await this.#stats.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await this.#stats.query('SELECT pg_stat_statements_reset()');
+  }
+
+  /** The statements that took PostgreSQL the most time since the reset, per order. */
+  async topStatements(orders: number, limit = 20) {
+    this.#queries++;
+    const { rows } = await this.#stats.query<{ database: string; calls: number; ms: number; query: string }>(
+      `SELECT d.datname AS database, s.calls::float8 AS calls, s.total_exec_time AS ms, s.query
+         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+        ORDER BY s.total_exec_time DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => ({
+      database: row.database,
+      callsPerOrder: Number((row.calls / orders).toFixed(2)),
+      msPerOrder: Number((row.ms / orders).toFixed(3)),
+      query: row.query.replace(/\s+/g, ' ').slice(0, 140),
+    }));
   }
 
   /** CPU seconds used so far by each service and by PostgreSQL. */
@@ -250,6 +297,7 @@ async function measure(target: Target) {
   const terminal = probe ? (ids: readonly string[]) => probe.terminal(ids) : apiTerminal(api, tokens);
   const idle = probe && (await measureIdle(probe));
 
+  if (probe && profileDir !== undefined) await probe.resetStatements();
   const before = probe && { commits: await probe.commits(), cpu: await probe.cpu() };
   const capacity = await runPhase(api, tokens, product.body.id, totalOrders, undefined, 'capacity', terminal);
   let perOrder;
@@ -270,6 +318,7 @@ async function measure(target: Target) {
     perOrder = {
       commits: Number((commits / totalOrders).toFixed(1)),
       commitsByDatabase: Object.fromEntries(byDatabase),
+      ...(profileDir === undefined ? {} : { statements: await probe.topStatements(totalOrders) }),
       cpuMs: {
         total: ms(sum(cpu.values())),
         ...Object.fromEntries([...cpu].map(([name, s]) => [name, ms(s)])),

@@ -39,6 +39,8 @@ export async function startLocalDatabase(options: {
   password: string;
   databases: readonly string[];
   onLog: (line: string) => void;
+  /** Server settings added to the defaults, e.g. `shared_preload_libraries` to profile it. */
+  settings?: Readonly<Record<string, string>>;
 }): Promise<LocalDatabase> {
   const databaseDir = path.join(options.dataDir, 'postgres');
   const binaries = await serverBinaries();
@@ -83,6 +85,7 @@ export async function startLocalDatabase(options: {
       // A shop's databases are small: 32 MB of buffers hold them, where the default 128 MB only adds memory.
       '-c',
       'shared_buffers=32MB',
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     asRoot ? await postgresAccount() : undefined,
     options.onLog,

@@ -26,6 +26,8 @@ export interface ShopOptions {
   /** Environment added for one service, e.g. to shorten a timeout in a test. */
   serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   readyTimeoutMs?: number;
+  /** PostgreSQL server settings added to the supervisor's, e.g. to profile it. */
+  databaseSettings?: Readonly<Record<string, string>>;
 }
 
 export interface Shop {
@@ -53,6 +55,7 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
     password: secrets.databasePassword,
     databases: [...owningDatabase, 'bus'],
     onLog: (line) => options.onLogLine('postgres', line),
+    settings: options.databaseSettings,
   });
   options.say(`✓ PostgreSQL on 127.0.0.1:${options.databasePort} (${since(databaseStarted)})`);
 
