@@ -89,29 +89,39 @@ function go(path) {
   location.hash = `#${path}`;
 }
 
-/** Draws the current view; `focus` names the element to focus afterwards instead of the heading. */
+/**
+ * Draws the current view; `focus` names the element to focus afterwards instead of the heading. While a view
+ * loads, main is aria-busy; once drawn, its data-view names the hash it shows (tests wait on both).
+ */
 async function render(focus) {
   viewScope.abort();
   viewScope = new AbortController();
+  const signal = viewScope.signal;
   const { path, query } = currentRoute();
+  main.setAttribute('aria-busy', 'true');
   renderHeader();
   const found = routes.find(([pattern]) => pattern.test(path));
-  if (!found) {
-    show(
-      'Page not found',
-      h('h1', {}, 'Page not found'),
-      h('p', {}, h('a', { href: '#/' }, 'Go to the catalog')),
-    );
-    return;
-  }
-  const [pattern, view, title] = found;
-  const signal = viewScope.signal;
   try {
-    await view(path.match(pattern), query, signal, title);
-    if (focus) main.querySelector(focus)?.focus();
-  } catch (error) {
-    if (signal.aborted) return;
-    show(title, h('h1', {}, title), problemNotice(error));
+    if (!found) {
+      show(
+        'Page not found',
+        h('h1', {}, 'Page not found'),
+        h('p', {}, h('a', { href: '#/' }, 'Go to the catalog')),
+      );
+      return;
+    }
+    const [pattern, view, title] = found;
+    try {
+      await view(path.match(pattern), query, signal, title);
+      if (focus) main.querySelector(focus)?.focus();
+    } catch (error) {
+      if (!signal.aborted) show(title, h('h1', {}, title), problemNotice(error));
+    }
+  } finally {
+    if (!signal.aborted) {
+      main.removeAttribute('aria-busy');
+      main.dataset.view = location.hash;
+    }
   }
 }
 
@@ -843,7 +853,8 @@ async function orderView(match, _query, signal) {
   );
   update(order);
   await drawTimeline();
-  if (order.status === 'PENDING') await follow();
+  // Followed in the background: the view is drawn, and its status line updates itself.
+  if (order.status === 'PENDING') void follow();
 }
 
 /** The catalog names of these products; one that cannot be read is left out (it is shown by its id). */
