@@ -18,7 +18,7 @@ import { Closers } from './plugins/closers.ts';
 import { configPlugin, type ServiceConfig, type ServiceName } from './plugins/config.ts';
 import { databasePlugin } from './plugins/database.ts';
 import { healthPlugin } from './plugins/health.ts';
-import { httpPlugin, type App } from './plugins/http.ts';
+import { httpPlugin, type App, type FrontHandler } from './plugins/http.ts';
 import { messagingPlugin } from './plugins/messaging.ts';
 import { metricsPlugin, metricsRegistry } from './plugins/metrics.ts';
 import { registryPlugin } from './plugins/registry.ts';
@@ -48,6 +48,8 @@ export interface Worker {
 export interface Service<C> {
   readonly name: ServiceName;
   readonly app: App;
+  /** Lets `handler` take requests before fastify does (the gateway's proxy fast path); one handler. */
+  handleFirst(handler: FrontHandler): void;
   readonly log: Logger;
   readonly config: LiveConfig<C>;
   readonly health: Health;
@@ -97,7 +99,7 @@ export async function createService<P extends TProperties = Record<never, never>
   closers.add(stopWatching);
   await tracingPlugin({ name, env, log, closers });
 
-  const { app, identity } = await httpPlugin({
+  const { app, identity, handleFirst } = await httpPlugin({
     name,
     description: options.description,
     log,
@@ -130,6 +132,7 @@ export async function createService<P extends TProperties = Record<never, never>
   return {
     name,
     app,
+    handleFirst,
     log,
     config,
     health,

@@ -2,7 +2,9 @@
 export {
   configSchema,
   createService,
+  requestIdOf,
   type App,
+  type FrontHandler,
   type Service,
   type ServiceConfig,
   type Worker,

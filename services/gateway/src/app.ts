@@ -64,6 +64,8 @@ export async function buildGateway(options: GatewayOptions = {}): Promise<Gatewa
     upstream: (name) => service.upstream(name),
     rateLimit: () => config.current.rateLimit,
     addHealthCheck: (name, check) => service.health.addCheck(name, check),
+    handleFirst: (handler) => service.handleFirst(handler),
+    metrics: service.metrics,
     breakerRetryAfterSeconds: (name) =>
       Math.ceil((config.current.upstreams[name]?.breaker.halfOpenAfterMs ?? 5000) / 1000),
   });

@@ -1,6 +1,7 @@
 // The http plugin: the fastify instance with strict validation, problem+json errors, the OpenAPI document,
 // trace context, the caller's signed identity and one log line per request.
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -35,6 +36,19 @@ export type App = FastifyInstance<
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/**
+ * A raw node:http handler that sees each request before fastify does, and returns whether it took it. The
+ * gateway's proxy takes its plain, hot requests this way; whatever it leaves (or every request while the
+ * server closes) goes through fastify as usual.
+ */
+export type FrontHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+/** The request's id: the caller's `x-request-id` when it is a sane token, else a new one. */
+export function requestIdOf(headers: IncomingHttpHeaders): string {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
 export interface HttpPluginOptions {
   name: string;
   description: string;
@@ -47,15 +61,30 @@ export interface HttpPluginOptions {
 
 export async function httpPlugin(
   options: HttpPluginOptions,
-): Promise<{ app: App; identity: IdentitySigner }> {
+): Promise<{ app: App; identity: IdentitySigner; handleFirst: (handler: FrontHandler) => void }> {
+  let front: FrontHandler | undefined;
+  let closing = false;
   const app = Fastify({
     loggerInstance: options.log,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: false,
-    genReqId: (request) => {
-      const given = request.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    genReqId: (request) => requestIdOf(request.headers),
+    // Fastify's own server, as it would make it, with a front handler's turn before fastify's.
+    serverFactory: (handler, settings) => {
+      const server = createServer(settings.http ?? {}, (request, response) => {
+        if (front === undefined || closing || !front(request, response)) handler(request, response);
+      });
+      // Fastify has filled in its defaults by now.
+      const timeouts = settings as {
+        keepAliveTimeout: number;
+        requestTimeout: number;
+        connectionTimeout: number;
+      };
+      server.keepAliveTimeout = timeouts.keepAliveTimeout;
+      server.requestTimeout = timeouts.requestTimeout;
+      server.setTimeout(timeouts.connectionTimeout);
+      return server;
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -66,6 +95,11 @@ export async function httpPlugin(
     clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
+  // From here on fastify answers every request (503 while it closes, as return503OnClosing says).
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   installValidation(app);
   installProblemHandlers(app);
   await app.register(swagger, {
@@ -98,7 +132,13 @@ export async function httpPlugin(
       'request served',
     );
   });
-  return { app, identity };
+  return {
+    app,
+    identity,
+    handleFirst: (handler) => {
+      front = handler;
+    },
+  };
 }
 
 /** Bodies are validated strictly (no type coercion, unknown fields rejected); params and query strings are

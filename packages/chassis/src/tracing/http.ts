@@ -1,6 +1,7 @@
 // HTTP server spans: one SERVER span per request, continuing the caller's `traceparent`, with everything the
 // request causes (its handler, its calls, its queries, the events it stores) inside it.
-import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
+import type { IncomingMessage } from 'node:http';
+import { SpanKind, SpanStatusCode, context, trace, type Context, type Span } from '@opentelemetry/api';
 import type { App } from '../plugins/http.ts';
 import { contextFromHeaders, tracer } from './tracer.ts';
 
@@ -19,31 +20,14 @@ export function traceRequests(app: App): void {
   // Callback style on purpose: the rest of the request, handler included, runs inside `done`, in the span.
   app.addHook('onRequest', (request, _reply, done) => {
     if (untraced(request.url)) return done();
-    const parent = contextFromHeaders(request.headers);
-    const route = request.routeOptions.url;
-    const span = tracer().startSpan(
-      route === undefined ? request.method : `${request.method} ${route}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': request.method,
-          'url.path': request.url.split('?', 1)[0],
-          ...(route === undefined ? {} : { 'http.route': route }),
-          'client.address': request.ip,
-        },
-      },
-      parent,
-    );
+    const { span, within } = startServerSpan(request.raw, request.routeOptions.url, request.ip);
     request.span = span;
-    context.with(trace.setSpan(parent, span), done);
+    context.with(within, done);
   });
   app.addHook('onResponse', (request, reply, done) => {
     const span = request.span;
     if (span !== undefined) {
-      span.setAttribute('http.response.status_code', reply.statusCode);
-      // A 4xx is the client's mistake, not a failure of this server (OpenTelemetry's rule for SERVER spans).
-      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
+      endServerSpan(span, reply.statusCode);
       request.span = undefined;
     }
     done();
@@ -57,4 +41,38 @@ export function traceRequests(app: App): void {
     }
     done();
   });
+}
+
+/**
+ * The SERVER span of a request, continuing its caller's trace, and the context to run the request in; for the
+ * hook above and for a front handler that answers without fastify (the gateway's proxy fast path).
+ */
+export function startServerSpan(
+  request: Pick<IncomingMessage, 'method' | 'url' | 'headers'>,
+  route: string | undefined,
+  clientAddress: string | undefined,
+): { span: Span; within: Context } {
+  const parent = contextFromHeaders(request.headers);
+  const method = request.method ?? 'GET';
+  const span = tracer().startSpan(
+    route === undefined ? method : `${method} ${route}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': method,
+        'url.path': (request.url ?? '/').split('?', 1)[0],
+        ...(route === undefined ? {} : { 'http.route': route }),
+        ...(clientAddress === undefined ? {} : { 'client.address': clientAddress }),
+      },
+    },
+    parent,
+  );
+  return { span, within: trace.setSpan(parent, span) };
+}
+
+export function endServerSpan(span: Span, statusCode: number): void {
+  span.setAttribute('http.response.status_code', statusCode);
+  // A 4xx is the client's mistake, not a failure of this server (OpenTelemetry's rule for SERVER spans).
+  if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end();
 }

@@ -11,6 +11,7 @@ export {
   contextFromTraceparent,
   failSpan,
   inSpan,
+  runWithin,
   samplerFor,
   setupTracing,
   traceHeaders,
@@ -24,5 +25,5 @@ export {
 export { consumeInSpan, startPublishSpans } from './messaging.ts';
 export { serveGrpcInSpan, traceGrpcCall } from './grpc.ts';
 export { TracedClient } from './pg.ts';
-export { traceRequests } from './http.ts';
+export { endServerSpan, startServerSpan, traceRequests } from './http.ts';
 export { startSagaAttempt, type AttemptOutcome, type SagaAttempt } from './saga.ts';

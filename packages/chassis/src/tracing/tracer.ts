@@ -214,6 +214,9 @@ export function inSpan<T>(name: string, options: SpanOptions, work: (span: Span)
   });
 }
 
+/** Runs `work` in `within` (a span's context made elsewhere, as by startServerSpan). */
+export const runWithin = <T>(within: Context, work: () => T): T => context.with(within, work);
+
 /** Marks a span failed with `error`, recorded as an exception event. */
 export function failSpan(span: Span, error: unknown): void {
   if (!span.isRecording()) return;

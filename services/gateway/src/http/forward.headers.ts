@@ -1,6 +1,7 @@
 // Which headers cross the gateway. Hop-by-hop headers describe one connection, not the message (RFC 9110
 // §7.6.1), so they never do; neither does anything a client could use to pose as someone else.
 import type { IncomingHttpHeaders } from 'node:http';
+import { IDENTITY_HEADER } from '@souk/chassis';
 
 export type HeaderValue = string | string[] | undefined;
 export type OutgoingHeaders = Record<string, string | string[]>;
@@ -38,6 +39,26 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders): OutgoingH
     if (isForgeable(name) || name.startsWith('proxy-') || named?.has(name) === true) continue;
     headers[name] = value;
   }
+  return headers;
+}
+
+/** What the gateway says about the hop it adds: who asked, over what, and (when verified) as whom. */
+export interface Hop {
+  requestId: string;
+  clientIp: string;
+  protocol: string;
+  /** The signed identity credential of a verified caller. */
+  identity: string | undefined;
+}
+
+/** The headers a proxied request goes upstream with: the client's, cleaned, plus the gateway's own. */
+export function forwardedRequestHeaders(incoming: IncomingHttpHeaders, hop: Hop): OutgoingHeaders {
+  const headers = upstreamRequestHeaders(incoming);
+  headers['x-request-id'] = hop.requestId;
+  headers['x-forwarded-for'] = forwardedFor(incoming['x-forwarded-for'], hop.clientIp);
+  headers['x-forwarded-proto'] = hop.protocol;
+  if (incoming.host !== undefined) headers['x-forwarded-host'] = incoming.host;
+  if (hop.identity !== undefined) headers[IDENTITY_HEADER] = hop.identity;
   return headers;
 }
 

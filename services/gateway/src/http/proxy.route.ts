@@ -1,23 +1,21 @@
 // The gateway's public route: a path the gateway does not serve itself is looked up in the route table,
 // authenticated, rate limited, then proxied to its service through the chassis' resilient upstream client.
 import {
-  IDENTITY_HEADER,
   ProblemError,
   UpstreamUnavailableError,
   idempotencyKeyHeader,
   type App,
+  type FrontHandler,
+  type Logger,
+  type Service,
   type UpstreamClient,
 } from '@souk/chassis';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessTokenVerifier, VerifiedCaller } from '../auth/access-token.verifier.ts';
 import type { RoutedService } from '../gateway.config.ts';
 import { normalizeTarget, type CompiledRoute, type RouteTable } from '../routing/route.table.ts';
-import {
-  connectionOptions,
-  forwardedFor,
-  isForwardedResponseHeader,
-  upstreamRequestHeaders,
-} from './forward.headers.ts';
+import { connectionOptions, forwardedRequestHeaders, isForwardedResponseHeader } from './forward.headers.ts';
+import { startFastProxy } from './fast-proxy.ts';
 import {
   createRateLimit,
   type AddHealthCheck,
@@ -45,6 +43,10 @@ export interface ProxyOptions {
   addHealthCheck: AddHealthCheck;
   /** Seconds a client should wait before retrying a service whose breaker is open. */
   breakerRetryAfterSeconds: (service: RoutedService) => number;
+  /** The service's turn before fastify, for the fast path (fast-proxy.ts). */
+  handleFirst: (handler: FrontHandler) => void;
+  /** Where the request metric is (the fast path observes it too). */
+  metrics: Service<unknown>['metrics'];
 }
 
 /** Requests with a stricter per-IP limit of their own: each guess at a password, each new account's hash. */
@@ -57,10 +59,10 @@ export async function registerProxyRoute(app: App, options: ProxyOptions): Promi
   app.decorateRequest('gatewayRoute', null);
   app.decorateRequest('gatewayCaller', null);
   app.decorateRequest('gatewayTarget', '');
-  const limit = await createRateLimit(app, {
+  const { check: limit, count } = await createRateLimit(app, {
     settings: options.rateLimit,
     userKey: (request) => request.gatewayCaller?.rateLimitKey,
-    ipBucket,
+    ipBucket: (request) => ipBucket(request.method, request.gatewayTarget),
     addHealthCheck: options.addHealthCheck,
   });
 
@@ -107,12 +109,12 @@ export async function registerProxyRoute(app: App, options: ProxyOptions): Promi
     proxy.all('/*', { schema: { hide: true }, onRequest: guard }, async (request, reply) => {
       const route = request.gatewayRoute!;
       const method = request.method;
-      const headers = upstreamRequestHeaders(request.headers);
-      headers['x-request-id'] = request.id;
-      headers['x-forwarded-for'] = forwardedFor(request.headers['x-forwarded-for'], request.ip);
-      headers['x-forwarded-proto'] = request.protocol;
-      if (request.headers.host !== undefined) headers['x-forwarded-host'] = request.headers.host;
-      if (request.gatewayCaller !== null) headers[IDENTITY_HEADER] = request.gatewayCaller.identity;
+      const headers = forwardedRequestHeaders(request.headers, {
+        requestId: request.id,
+        clientIp: request.ip,
+        protocol: request.protocol,
+        identity: request.gatewayCaller?.identity,
+      });
 
       let response;
       try {
@@ -140,15 +142,31 @@ export async function registerProxyRoute(app: App, options: ProxyOptions): Promi
       return reply.code(response.status).send(response.body);
     });
   });
+
+  options.handleFirst(
+    startFastProxy({
+      routes: options.routes,
+      verifier: options.verifier,
+      upstream: options.upstream,
+      count,
+      upstreamProblem: (error) => upstreamProblem(error, options),
+      log: app.log as Logger,
+      metrics: options.metrics,
+    }),
+  );
 }
 
-function ipBucket(request: FastifyRequest): IpBucket | undefined {
-  const target = request.gatewayTarget;
+/** The stricter per-IP bucket of a request, by its method and normalised target; undefined for most. */
+export function ipBucket(method: string, target: string): IpBucket | undefined {
   const query = target.indexOf('?');
-  return IP_BUCKETS.get(`${request.method} ${query === -1 ? target : target.slice(0, query)}`);
+  return IP_BUCKETS.get(`${method} ${query === -1 ? target : target.slice(0, query)}`);
 }
 
-function upstreamProblem(error: UpstreamUnavailableError, options: ProxyOptions): ProblemError {
+/** What a client is told when its route's service cannot answer: 504 on a timeout, else 503 with Retry-After. */
+export function upstreamProblem(
+  error: UpstreamUnavailableError,
+  options: Pick<ProxyOptions, 'breakerRetryAfterSeconds'>,
+): ProblemError {
   if (error.reason === 'timeout') {
     return new ProblemError(504, 'UPSTREAM_TIMEOUT', `The ${error.upstream} service did not answer in time.`);
   }

@@ -3,7 +3,7 @@
 import rateLimit, { normalizeIP, type RateLimitPluginOptions } from '@fastify/rate-limit';
 import { ProblemError, type App } from '@souk/chassis';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SharedCounters } from './rate-limit.store.ts';
+import { SharedCounters, memoryCounters, type Counters } from './rate-limit.store.ts';
 
 export interface RateLimitSettings {
   store: 'memory' | 'redis';
@@ -34,45 +34,90 @@ export type IpBucket = 'login' | 'register';
 /** Counts the request and throws a 429 problem (Retry-After and x-ratelimit-* set) once over the limit. */
 export type RateLimitCheck = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-/** Registers @fastify/rate-limit on `app` without attaching it to any route, and returns the check. */
-export async function createRateLimit(app: App, options: RateLimitOptions): Promise<RateLimitCheck> {
+/** Where one request counted: its window's limit, what is left of it, and when it resets. */
+export interface RateLimitCount {
+  max: number;
+  remaining: number;
+  resetSeconds: number;
+  exceeded: boolean;
+}
+
+/**
+ * Counts a request made without fastify (the proxy fast path) in the same counters as the check, as the
+ * client `ip` or `userKey`, in `bucket`'s stricter limit when there is one. Calls back at once when the
+ * counters are in memory, after a Redis round trip when they are shared.
+ */
+export type CountRequest = (
+  request: { bucket: IpBucket | undefined; userKey: string | undefined; ip: string },
+  done: (error: Error | null, count?: RateLimitCount) => void,
+) => void;
+
+/** Registers @fastify/rate-limit on `app` without attaching it to any route, and returns the check and the
+ * counting function; both count in one store. */
+export async function createRateLimit(
+  app: App,
+  options: RateLimitOptions,
+): Promise<{ check: RateLimitCheck; count: CountRequest }> {
   const { settings, userKey, ipBucket } = options;
+  const counters = await countersFor(app, settings(), options.addHealthCheck);
+  const keyOf = (bucket: IpBucket | undefined, user: string | undefined, ip: string) =>
+    bucket === undefined ? (user ?? clientKey(ip)) : `${bucket}:${clientKey(ip)}`;
+  const maxOf = (bucket: IpBucket | undefined) =>
+    bucket === 'login'
+      ? settings().loginMax
+      : bucket === 'register'
+        ? settings().registerMax
+        : settings().max;
   await app.register(rateLimit, {
     global: false,
-    ...(await storeOptions(app, settings(), options.addHealthCheck)),
-    keyGenerator: (request) => {
-      const bucket = ipBucket(request);
-      return bucket === undefined
-        ? (userKey(request) ?? clientKey(request.ip))
-        : `${bucket}:${clientKey(request.ip)}`;
-    },
-    max: (request) => {
-      const bucket = ipBucket(request);
-      return bucket === 'login'
-        ? settings().loginMax
-        : bucket === 'register'
-          ? settings().registerMax
-          : settings().max;
-    },
+    // The plugin constructs its store itself; a constructor returning an object hands it this one.
+    store: function counting() {
+      return counters;
+    } as unknown as RateLimitPluginOptions['store'],
+    keyGenerator: (request) => keyOf(ipBucket(request), userKey(request), request.ip),
+    max: (request) => maxOf(ipBucket(request)),
     timeWindow: () => settings().windowMs,
-    errorResponseBuilder: (_request, context) =>
-      new ProblemError(429, 'RATE_LIMITED', `Too many requests; retry in ${context.after}.`),
+    errorResponseBuilder: (_request, context) => rateLimited(context.ttl),
   });
   const check = app.rateLimit();
-  return async (request, reply) => {
-    await check.call(app, request, reply);
+  return {
+    check: async (request, reply) => {
+      await check.call(app, request, reply);
+    },
+    count: ({ bucket, userKey: user, ip }, done) => {
+      const max = maxOf(bucket);
+      counters.incr(
+        keyOf(bucket, user, ip),
+        (error, counted) => {
+          if (error !== null || counted === undefined) return done(error ?? new Error('not counted'));
+          done(null, {
+            max,
+            remaining: Math.max(0, max - counted.current),
+            resetSeconds: Math.ceil(counted.ttl / 1000),
+            exceeded: counted.current > max,
+          });
+        },
+        settings().windowMs,
+        max,
+      );
+    },
   };
 }
 
+/** The answer past the limit, the same whichever way the request was counted. */
+export function rateLimited(ttlMs: number): ProblemError {
+  return new ProblemError(429, 'RATE_LIMITED', `Too many requests; retry in ${Math.ceil(ttlMs / 1000)} s.`);
+}
+
 /** The one place the counter store is chosen. */
-async function storeOptions(
+async function countersFor(
   app: App,
   settings: RateLimitSettings,
   addHealthCheck: AddHealthCheck,
-): Promise<Partial<RateLimitPluginOptions>> {
+): Promise<Counters> {
   switch (settings.store) {
     case 'memory':
-      return { cache: settings.clients };
+      return memoryCounters(settings.clients);
     case 'redis': {
       const counters = new SharedCounters({
         url: settings.redisUrl,
@@ -84,12 +129,7 @@ async function storeOptions(
       app.addHook('onClose', async () => counters.close());
       addHealthCheck('rateLimitStore', counters.check);
       await counters.connect();
-      // The plugin constructs its store itself; a constructor returning an object hands it this one.
-      return {
-        store: function sharedCounters() {
-          return counters;
-        } as unknown as RateLimitPluginOptions['store'],
-      };
+      return counters;
     }
   }
 }

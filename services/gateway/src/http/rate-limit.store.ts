@@ -10,12 +10,28 @@ import { backoffDelay, withTimeout } from '@souk/chassis';
 type Counted = { current: number; ttl: number };
 type Counter = Pick<FastifyRateLimitStore, 'incr'>;
 
+/** A counter store as the plugin uses it, its children included. */
+export interface Counters extends Counter {
+  child(): Counters;
+}
+
 /** The plugin's own in-memory store (not in its typed surface): the very counters the memory setting uses. */
 const LocalStore = createRequire(import.meta.url)('@fastify/rate-limit/store/LocalStore') as new (
   continueExceeding: boolean,
   exponentialBackoff: boolean,
   cache: number,
 ) => Counter;
+
+/** The plugin's memory store as one set of counters: a child (what `app.rateLimit()` asks for) is the same
+ * store, so that a request counted outside fastify counts in the very counters fastify's check reads. */
+export function memoryCounters(clients: number): Counters {
+  const store = new LocalStore(false, false, clients);
+  const counters: Counters = {
+    incr: store.incr.bind(store),
+    child: () => counters,
+  };
+  return counters;
+}
 
 /** One atomic step of a fixed window: the first request opens it for `windowMs`; returns {count, ms left}. */
 const COUNT_REQUEST = `
