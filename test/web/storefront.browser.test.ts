@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
-import { startTestShop, type RunningShop } from '../system/shop.fixture.ts';
+import { ADMIN, startTestShop, type RunningShop } from '../system/shop.fixture.ts';
 
 /** Debian's chromium (.ci/run installs it); SOUK_CHROMIUM names another build. */
 const CHROMIUM = process.env.SOUK_CHROMIUM ?? '/usr/bin/chromium';
@@ -273,6 +273,40 @@ describe('storefront in a browser', () => {
     await waitForStatus('CANCELLED');
     await waitForOutcome('Your card was declined, so the order was cancelled. Nothing was charged.');
     await screenshot('order-declined');
+  });
+
+  it('when the cart asks for more than is in stock, then the order page says so in plain words', async () => {
+    const admin = (await shop.api('POST', '/api/auth/login', { body: ADMIN })).body.accessToken;
+    const created = await shop.api('POST', '/api/products', {
+      token: admin,
+      body: {
+        sku: `LAST-ONE-${Date.now()}`,
+        name: 'The Last Lantern',
+        description: 'One left.',
+        price: { amount: 1500, currency: 'USD' },
+        stock: 1,
+      },
+    });
+    assert.equal(created.status, 201);
+    await page.evaluate(() => localStorage.clear());
+    await signUp('Gita');
+    await open(`#/products/${created.body.id}`);
+    await page.locator('.product .stock', { hasText: 'Only 1 left' }).waitFor();
+    await page.locator('#main').getByRole('button', { name: 'Add to cart' }).click();
+    await open('#/cart');
+    // The cart lets a customer ask for more than the catalog showed; the shop decides at placement.
+    const quantity = page.getByLabel('Quantity of The Last Lantern');
+    await quantity.fill('2');
+    await quantity.press('Tab');
+    await page.locator('#main[data-view="#/cart"]:not([aria-busy])').waitFor();
+    assert.equal(await page.getByLabel('Quantity of The Last Lantern').inputValue(), '2');
+    await page.getByLabel(/4242 4242 4242 4242/).check();
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.waitForURL(/#\/orders\/[0-9a-f-]{36}$/);
+    await waitForStatus('CANCELLED');
+    await waitForOutcome(
+      'There was not enough stock for an item, so the order was cancelled. Nothing was charged.',
+    );
   });
 
   it('when "Place order" is double-clicked, then one order is made', async () => {
