@@ -27,6 +27,11 @@ export function traceRequests(app: App): void {
   app.addHook('onResponse', (request, reply, done) => {
     const span = request.span;
     if (span !== undefined) {
+      // A route that serves many paths (the gateway's proxy) names the one it took, as it does for the metrics.
+      if (request.metricsRoute !== undefined) {
+        span.updateName(`${request.method} ${request.metricsRoute}`);
+        span.setAttribute('http.route', request.metricsRoute);
+      }
       endServerSpan(span, reply.statusCode);
       request.span = undefined;
     }

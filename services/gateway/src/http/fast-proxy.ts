@@ -45,8 +45,6 @@ export interface FastProxyOptions {
  */
 const PLAIN_TARGET = /^\/[\w\-.~!$&'()*+,;=:@/]*(?:\?[\w\-.~!$&'()*+,;=:@/?]*)?$/;
 const MAX_PLAIN_TARGET = 2048;
-/** The fastify route's pattern, which its spans and metrics are named after. */
-const ROUTE_PATTERN = '/*';
 const NO_BODY_STATUSES = new Set([204, 304]);
 
 type Histogram = { labels(...values: string[]): { observe(value: number): void } };
@@ -104,7 +102,8 @@ export function startFastProxy(options: FastProxyOptions): FrontHandler {
     const target = request.url!;
     const requestId = requestIdOf(request.headers);
     const clientIp = request.socket.remoteAddress ?? '';
-    const { span, within } = startServerSpan(request, ROUTE_PATTERN, clientIp);
+    // Named by the route taken, as the fastify way names it (tracing/http.ts).
+    const { span, within } = startServerSpan(request, route.prefix, clientIp);
     const answer: string[] = ['x-request-id', requestId];
     try {
       const limit = await countRequest(clientIp, caller);
