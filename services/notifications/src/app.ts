@@ -1,7 +1,7 @@
 // Notifications: tells users what happened to their account, orders and payments, in the app and by email.
 import { randomUUID } from 'node:crypto';
 import {
-  consumeOnce,
+  batchedConsumeOnce,
   createService,
   type ConfigSource,
   type Service,
@@ -90,7 +90,8 @@ export async function buildNotifications(options: NotificationsOptions = {}): Pr
     registerNotificationRoutes(service.app, notifications);
     const subscriptions = notificationSubscriptions({
       db: service.db,
-      consumeOnce,
+      // Under load, the events that arrive together are recorded in one transaction.
+      consumeOnce: batchedConsumeOnce(),
       notifications,
       recipients: new RecipientsRepository(),
       notified: (id) => email.schedule(id),

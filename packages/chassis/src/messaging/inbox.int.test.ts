@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { migrate, type Pool, type Transaction } from '../db.ts';
 import { createTestDatabase, type TestDatabase } from '../testing.ts';
 import { createEnvelope } from './envelope.ts';
-import { consumeOnce, once, pruneInbox } from './inbox.ts';
+import { batchedConsumeOnce, consumeOnce, once, pruneInbox } from './inbox.ts';
 import { MESSAGING_MIGRATIONS } from './outbox.ts';
 import { testPool } from './test-helpers.ts';
 
@@ -91,5 +91,50 @@ describe('inbox', () => {
     assert.equal(await pruneInbox(db, anHourAgo()), 0);
     await db.query(`UPDATE inbox SET processed_at = now() - interval '2 hours'`);
     assert.equal(await pruneInbox(db, anHourAgo()), 1);
+  });
+
+  describe('batched', () => {
+    it('when many messages arrive at once, then each is applied once, in fewer transactions than messages', async () => {
+      let commits = 0;
+      const counting = new Proxy(db, {
+        get(target, property) {
+          const value: unknown = Reflect.get(target, property);
+          if (property === 'connect')
+            return async () => {
+              commits += 1;
+              return target.connect();
+            };
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const consume = batchedConsumeOnce();
+      const envelopes = Array.from({ length: 20 }, message);
+      const results = await Promise.all(
+        [...envelopes, envelopes[0]!].map((envelope) => consume(counting, 'notifications', envelope, apply)),
+      );
+      assert.equal(results.filter(Boolean).length, 20, 'the duplicate of the first is skipped');
+      assert.equal(await applied(), 20);
+      assert.ok(commits < 20, `${commits} transactions for 21 messages`);
+    });
+
+    it('when one effect of a batch fails, then it alone is rolled back and rejected, and the others commit', async () => {
+      const consume = batchedConsumeOnce();
+      const [first, failing, third] = [message(), message(), message()];
+      const results = await Promise.allSettled([
+        consume(db, 'notifications', first, apply),
+        consume(db, 'notifications', failing, async (tx) => {
+          await apply(tx);
+          throw new Error('this one fails');
+        }),
+        consume(db, 'notifications', third, apply),
+      ]);
+      assert.deepEqual(
+        results.map((result) => result.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
+      assert.equal(await applied(), 2);
+      const { rows } = await db.query<{ message_id: string }>('SELECT message_id FROM inbox');
+      assert.deepEqual(rows.map((row) => row.message_id).sort(), [first.id, third.id].sort());
+    });
   });
 });

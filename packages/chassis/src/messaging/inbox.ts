@@ -25,6 +25,88 @@ export async function consumeOnce(
   });
 }
 
+interface Waiting {
+  envelope: Pick<Envelope, 'id'>;
+  effect: (tx: Transaction) => Promise<void>;
+  resolve: (applied: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * `consumeOnce`, applying together the messages of a consumer that arrive while its previous transaction runs:
+ * the first of a quiet moment gets a transaction of its own at once; those that come meanwhile share the next
+ * one (up to `maxBatch`), each inside a savepoint, so a message whose effect fails is rolled back alone and
+ * rejected while the others commit. A busy consumer thus pays one commit for many messages, an idle one waits
+ * for nothing. Each call resolves once its message's transaction committed, as with `consumeOnce`.
+ */
+export function batchedConsumeOnce(options: { maxBatch?: number } = {}): typeof consumeOnce {
+  const maxBatch = options.maxBatch ?? 32;
+  type Queue = { waiting: Waiting[]; applying: boolean };
+  const queues = new WeakMap<Pool, Map<string, Queue>>();
+  const queueOf = (db: Pool, consumer: string) => {
+    let ofDb = queues.get(db);
+    if (ofDb === undefined) queues.set(db, (ofDb = new Map<string, Queue>()));
+    let queue = ofDb.get(consumer);
+    if (queue === undefined) ofDb.set(consumer, (queue = { waiting: [], applying: false }));
+    return queue;
+  };
+
+  const applyAlone = async (db: Pool, consumer: string, item: Waiting) => {
+    try {
+      item.resolve(await consumeOnce(db, consumer, item.envelope, item.effect));
+    } catch (error) {
+      item.reject(error);
+    }
+  };
+
+  const applyTogether = async (db: Pool, consumer: string, batch: Waiting[]) => {
+    const settlements: (() => void)[] = [];
+    try {
+      await withTransaction(db, async (tx) => {
+        for (const item of batch) {
+          await tx.query('SAVEPOINT message');
+          try {
+            const { rowCount } = await tx.query(
+              'INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+              [consumer, item.envelope.id],
+            );
+            if (rowCount !== 0) await item.effect(tx);
+            await tx.query('RELEASE SAVEPOINT message');
+            settlements.push(() => item.resolve(rowCount !== 0));
+          } catch (error) {
+            await tx.query('ROLLBACK TO SAVEPOINT message');
+            settlements.push(() => item.reject(error));
+          }
+        }
+      });
+    } catch (error) {
+      // Nothing of the batch committed.
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const settle of settlements) settle();
+  };
+
+  return (db, consumer, envelope, effect) =>
+    new Promise<boolean>((resolve, reject) => {
+      const queue = queueOf(db, consumer);
+      queue.waiting.push({ envelope, effect, resolve, reject });
+      if (queue.applying) return;
+      queue.applying = true;
+      void (async () => {
+        try {
+          while (queue.waiting.length > 0) {
+            const batch = queue.waiting.splice(0, maxBatch);
+            if (batch.length === 1) await applyAlone(db, consumer, batch[0]!);
+            else await applyTogether(db, consumer, batch);
+          }
+        } finally {
+          queue.applying = false;
+        }
+      })();
+    });
+}
+
 /** A subscription handler that applies each message once: `handle: once(db, 'notifications', applyIt)`. */
 export function once(
   db: Pool,

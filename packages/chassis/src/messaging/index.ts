@@ -12,7 +12,7 @@ export {
   type OutboxRelayOptions,
   type OutboxStats,
 } from './outbox.ts';
-export { consumeOnce, once, pruneInbox } from './inbox.ts';
+export { batchedConsumeOnce, consumeOnce, once, pruneInbox } from './inbox.ts';
 export {
   PostgresTransport,
   listDeadLetters,
