@@ -18,6 +18,7 @@ import { Etcd3 } from 'etcd3';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { configKey, deleteAmqpTopology } from '@souk/chassis';
+import { TEST_CARDS } from '@souk/contracts';
 import { ensureDatabases, listening, startEtcd, type OwnEtcd } from '@souk/supervisor/engines';
 import { TOPOLOGY } from '@souk/supervisor/topology';
 import { forwardToLoopback, type Forwarder } from '../../deploy/compose/engine-forward.ts';
@@ -33,6 +34,7 @@ const ETCD_PORT = 23990;
 /** This machine's engines, on loopback; containers reach them through forwarders on the bridge's address. */
 const ENGINE_PORTS = { postgres: 5432, amqp: 5672, redis: 6379 };
 const POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
+const databaseUrl = (name: string) => POSTGRES.replace(/\/postgres$/, `/${name}`);
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672';
 const ADMIN = { email: 'admin@souk.test', password: 'admin-password-for-deploy-tests' };
 const COMPOSE_FILES = ['-f', 'compose.yaml', '-f', 'deploy/compose/host-engines.yaml'];
@@ -224,10 +226,11 @@ describe('Souk in containers (compose.yaml, deploy/docker/Dockerfile)', { timeou
       etcd = await startEtcd(etcdUrl, path.join(workDir, 'etcd'));
       etcdClient = new Etcd3({ hosts: etcdUrl });
       // The config center, as the fleet's operators use it: short saga leases, so that a saga its instance left
-      // is taken over within seconds; the gateway admits the test's registrations, all from one address.
+      // is taken over within seconds, and 3 attempts of a charge that never answers before the saga cancels;
+      // the gateway admits the test's registrations, all from one address.
       await etcdClient
         .put(configKey('orders'))
-        .value('saga:\n  leaseMs: 3000\n  stepTimeoutMs: 2000\n  chargeTimeoutMs: 2500\n');
+        .value('saga:\n  leaseMs: 3000\n  stepTimeoutMs: 2000\n  chargeTimeoutMs: 2500\n  stepAttempts: 3\n');
       await etcdClient.put(configKey('gateway')).value('rateLimit:\n  registerMax: 100\n');
       await ensureDatabases(POSTGRES, databases);
       say(
@@ -280,7 +283,7 @@ describe('Souk in containers (compose.yaml, deploy/docker/Dockerfile)', { timeou
     say('✓ removed the containers, the etcd, the forwarders and the databases');
   });
 
-  it('when the containers are up, then every instance is registered in etcd, and through the gateway a customer registers, logs in and sees an order confirmed', () =>
+  it('when the containers are up, then every instance is registered in etcd, and through the gateway a customer registers, logs in and sees an order confirmed, and the storefront is served', () =>
     failing(async () => {
       const registered = Object.keys(await etcdClient!.getAll().prefix('/souk/services/').strings()).map(
         (key) => key.split('/')[3],
@@ -298,51 +301,81 @@ describe('Souk in containers (compose.yaml, deploy/docker/Dockerfile)', { timeou
       const placed = await client.placeOrder(customer, productId, 2);
       assert.equal((await client.settle(placed)).status, 'CONFIRMED');
       assert.equal(await client.available(productId), 8);
-      say('✓ registered, logged in, order CONFIRMED through the containerised gateway');
+      const store = await fetch(`http://127.0.0.1:${GATEWAY_PORT}/store/`);
+      assert.equal(store.status, 200, 'the gateway serves the storefront from the image');
+      assert.match(store.headers.get('content-type') ?? '', /^text\/html/);
+      await store.body?.cancel();
+      say(
+        '✓ registered, logged in, order CONFIRMED and the storefront served through the containerised gateway',
+      );
     }));
 
-  it('when an orders container is stopped (docker stop) with orders in flight, then it drains and exits 0, and every order ends consistently', () =>
+  it('when an orders container is stopped (docker stop) with sagas running on it, then it drains and exits 0, the other instance finishes them, and every order ends consistently', () =>
     failing(async () => {
       const initial = 1000;
       const productId = await client.createProduct(initial);
       const customers: Customer[] = [await client.signUp('stop-a'), await client.signUp('stop-b')];
-      const placed: Placed[] = [];
-      let running = true;
-      const lanes = customers.map(async (customer) => {
-        while (running) {
-          placed.push(await client.placeOrder(customer, productId, 1));
-          await sleep(50);
-        }
-      });
-      await sleep(1500);
-      // A burst, so that sagas are running on both instances when one is stopped.
-      const burst = customers.flatMap((customer) =>
-        [1, 2, 3].map(() => client.placeOrder(customer, productId, 1)),
-      );
       const victim = await containerOf('orders-1');
-      const stopping = performance.now();
-      await run('docker', ['stop', '--time', '30', victim]);
-      const stoppedIn = (performance.now() - stopping) / 1000;
-      placed.push(...(await Promise.all(burst)));
-      const beforeStop = placed.length;
-      await sleep(2000);
-      running = false;
-      await Promise.all(lanes);
-      const [exitCode, oomKilled] = (
-        await run('docker', ['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', victim])
-      )
-        .trim()
-        .split(' ');
-      assert.equal(
-        exitCode,
-        '0',
-        'SIGTERM reached Node through tini, which drained and exited 0 (not killed)',
-      );
-      assert.equal(oomKilled, 'false');
-      assert.ok(placed.length > beforeStop, 'orders were still taken after orders-1 stopped');
-      const confirmed = await client.assertInvariants(productId, initial, placed);
-      say(
-        `✓ docker stop orders-1: drained in ${stoppedIn.toFixed(1)} s, exit 0; ${placed.length} orders terminal (${confirmed} confirmed), stock and payments consistent`,
-      );
+      const ordersDb = new pg.Client({ connectionString: databaseUrl(`${databasePrefix}_orders`) });
+      await ordersDb.connect();
+      try {
+        const placed: Placed[] = [];
+        let running = true;
+        const lanes = customers.map(async (customer) => {
+          while (running) {
+            placed.push(await client.placeOrder(customer, productId, 1));
+            await sleep(50);
+          }
+        });
+        await sleep(1000);
+        // Orders whose charge never answers: each saga waits on it (chargeTimeoutMs, 2.5 s) under its runner's
+        // lease, so when both instances hold one, orders-1 is stopped in the middle of an order for sure.
+        const hanging = await Promise.all(
+          customers.flatMap((customer) =>
+            [1, 2].map(() => client.placeOrder(customer, productId, 1, TEST_CARDS.hangs)),
+          ),
+        );
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const { rows } = await ordersDb.query<{ owners: number }>(
+            `SELECT count(DISTINCT lease_owner)::int AS owners FROM saga_instances
+              WHERE status IN ('RUNNING', 'COMPENSATING') AND lease_owner IS NOT NULL`,
+          );
+          if (rows[0]!.owners >= 2) break;
+          assert.ok(Date.now() < deadline, 'both orders instances run sagas within 10 s');
+          await sleep(100);
+        }
+        const stopping = performance.now();
+        await run('docker', ['stop', '--time', '30', victim]);
+        const stoppedIn = (performance.now() - stopping) / 1000;
+        const beforeStop = placed.length;
+        await sleep(2000);
+        running = false;
+        await Promise.all(lanes);
+        const [exitCode, oomKilled] = (
+          await run('docker', ['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', victim])
+        )
+          .trim()
+          .split(' ');
+        assert.equal(
+          exitCode,
+          '0',
+          'SIGTERM reached Node through tini, which drained and exited 0 (not killed)',
+        );
+        assert.equal(oomKilled, 'false');
+        assert.ok(placed.length > beforeStop, 'orders were still taken after orders-1 stopped');
+        for (const order of hanging)
+          assert.equal(
+            (await client.settle(order, 90_000)).status,
+            'CANCELLED',
+            'an order whose charge never answers is cancelled',
+          );
+        const confirmed = await client.assertInvariants(productId, initial, [...placed, ...hanging]);
+        say(
+          `✓ docker stop orders-1 with sagas on it: drained in ${stoppedIn.toFixed(1)} s, exit 0; ${placed.length + hanging.length} orders terminal (${confirmed} confirmed), stock and payments consistent`,
+        );
+      } finally {
+        await ordersDb.end();
+      }
     }));
 });
