@@ -9,6 +9,7 @@ import {
   configKey,
   configProblems,
   deepMerge,
+  diffLines,
   parseYamlMapping,
   type connectEtcd,
 } from '@souk/chassis';
@@ -64,28 +65,6 @@ async function refusals(etcd: Etcd3, target: ConfigTarget, before: Stored, after
   return [...problems].map(([problem, by]) =>
     target === 'shared' ? `${problem} (${by.join(', ')})` : problem,
   );
-}
-
-/** Paths whose values differ, as `path: old → new` lines. */
-export function diffLines(before: unknown, after: unknown): string[] {
-  const left = leaves(before);
-  const right = leaves(after);
-  const lines: string[] = [];
-  for (const key of new Set([...left.keys(), ...right.keys()])) {
-    const [from, to] = [left.get(key), right.get(key)];
-    if (from !== to) lines.push(`${key}: ${from ?? '(none)'} → ${to ?? '(none)'}`);
-  }
-  return lines;
-}
-
-function leaves(value: unknown, prefix = '', into = new Map<string, string>()): Map<string, string> {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    for (const [key, child] of Object.entries(value))
-      leaves(child, prefix === '' ? key : `${prefix}.${key}`, into);
-  } else if (prefix !== '') {
-    into.set(prefix, JSON.stringify(value));
-  }
-  return into;
 }
 
 const pathOf = (dotted: string): string[] => dotted.split('.').filter((segment) => segment !== '');

@@ -70,6 +70,11 @@ export class ServiceProcess {
     });
   }
 
+  /** Sends a signal without stopping supervision: the process is restarted when it exits, as after a crash. */
+  signal(signal: NodeJS.Signals): void {
+    this.#child?.kill(signal);
+  }
+
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs` (longer than a service's own 10 s drain). */
   async stop(graceMs = 15_000): Promise<void> {
     this.#stopping = true;

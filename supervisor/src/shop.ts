@@ -8,7 +8,15 @@ import { waitUntilReady } from './readiness.ts';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets.ts';
 import { serviceEnvironment } from './service-env.ts';
 import { ServiceProcess } from './service-process.ts';
-import { TOPOLOGY, localGrpcPort, localPort, localRegistry, type ServiceName } from './topology.ts';
+import { startControlEndpoint } from './control.ts';
+import {
+  TOPOLOGY,
+  localGrpcPort,
+  localPort,
+  localRegistry,
+  serviceEntry,
+  type ServiceName,
+} from './topology.ts';
 
 export interface ShopOptions {
   /** The repository root, where services/ and config/ are. */
@@ -66,6 +74,7 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
   }
   const registry = JSON.stringify(localRegistry(options.portOffset));
   const processes = new Map<ServiceName, ServiceProcess>();
+  const control = await startControlEndpoint({ processes, busUrl: database.url('bus'), say: options.say });
   const launch = (name: ServiceName) => {
     const child = new ServiceProcess({
       name,
@@ -82,6 +91,9 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
             : undefined,
           admin: secrets.admin,
         }),
+        ...(serviceEntry(name).role === 'edge'
+          ? { SOUK__SUPERVISOR__CONTROL_URL: control.url, SOUK__SUPERVISOR__SECRET: control.secret }
+          : {}),
         ...options.serviceEnv?.[name],
       },
       cwd: options.root,
@@ -106,6 +118,7 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
   // The services drain while PostgreSQL still answers them; only once every one has exited does it stop.
   const stop = async () => {
     const from = performance.now();
+    await control.close();
     await Promise.all([...processes.values()].map((child) => child.stop()));
     options.say(`✓ every service stopped (${since(from)})`);
     await database.stop();

@@ -24,7 +24,8 @@ export interface ServiceEntry {
 }
 
 export const TOPOLOGY = [
-  { name: 'gateway', role: 'edge', port: 8080, database: false },
+  // Its database holds only the audit of the admin actions it performs (its config, the break panel).
+  { name: 'gateway', role: 'edge', port: 8080, database: true },
   {
     name: 'users',
     role: 'inner',

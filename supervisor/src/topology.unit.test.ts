@@ -6,14 +6,13 @@ import { INNER_SERVICES, SERVICE_NAMES, TOPOLOGY, localRegistry } from './topolo
 const root = new URL('../../', import.meta.url);
 
 describe('the topology', () => {
-  it('when read, then every entry names a folder with a main.ts, and the one with a database has migrations', () => {
+  it('when read, then every entry names a folder with a main.ts, and one with migrations has a database', () => {
     for (const entry of TOPOLOGY) {
       assert.ok(existsSync(new URL(`services/${entry.name}/src/main.ts`, root)), entry.name);
-      assert.equal(
-        existsSync(new URL(`services/${entry.name}/src/data/migrations`, root)),
-        entry.database,
-        `${entry.name}: database flag and migrations folder agree`,
-      );
+      // The gateway owns a database with the chassis' tables only (the admin audit), so no folder of its own.
+      if (existsSync(new URL(`services/${entry.name}/src/data/migrations`, root))) {
+        assert.ok(entry.database, `${entry.name} has migrations but no database`);
+      }
     }
   });
 

@@ -19,6 +19,28 @@ export interface ConfigSource {
   watch(onChange: () => void, log: ConfigLog): () => void;
   /** Releases what the source holds when it will not be watched (the first load failed). */
   close?(): void;
+  /** The document an operator edits (the file, or the service's own etcd key); absent where it cannot be edited. */
+  readDocument?(): Promise<ConfigDocument>;
+  /** What load() would return were the document `text`; throws ConfigError when `text` is malformed. */
+  loadWith?(text: string): Promise<Record<string, unknown>>;
+  /** Replaces the document unless it changed since `version`, and adds `entry` to the history beside it. */
+  writeDocument?(text: string, version: string, entry: ConfigHistoryEntry): Promise<void>;
+  /** The changes applied through writeDocument, newest first. */
+  history?(limit: number): Promise<ConfigHistoryEntry[]>;
+}
+
+export interface ConfigDocument {
+  text: string;
+  /** Changes whenever the document does: a write carrying an older one is refused (ConfigConflictError). */
+  version: string;
+}
+
+/** One applied change: who, when, what changed (`path: old → new`) and the whole document as written. */
+export interface ConfigHistoryEntry {
+  at: string;
+  actor: string;
+  diff: string[];
+  document: string;
 }
 
 /** A YAML (or JSON) document that must be a mapping; empty text is an empty mapping. */
@@ -95,6 +117,31 @@ export class ConfigError extends Error {
 
 /** The source could not be read (etcd unreachable); not a verdict on the configuration. */
 export class ConfigSourceError extends ConfigError {}
+
+/** Somebody else changed the document between reading and writing it; nothing was written. */
+export class ConfigConflictError extends ConfigError {}
+
+/** Paths whose values differ between two configurations, as `path: old → new` lines (values as JSON). */
+export function diffLines(before: unknown, after: unknown): string[] {
+  const left = leaves(before);
+  const right = leaves(after);
+  const lines: string[] = [];
+  for (const key of new Set([...left.keys(), ...right.keys()])) {
+    const [from, to] = [left.get(key), right.get(key)];
+    if (from !== to) lines.push(`${key}: ${from ?? '(none)'} → ${to ?? '(none)'}`);
+  }
+  return lines;
+}
+
+function leaves(value: unknown, prefix = '', into = new Map<string, string>()): Map<string, string> {
+  if (isPlainObject(value)) {
+    for (const [key, child] of Object.entries(value))
+      leaves(child, prefix === '' ? key : `${prefix}.${key}`, into);
+  } else if (prefix !== '') {
+    into.set(prefix, JSON.stringify(value));
+  }
+  return into;
+}
 
 /** The schema's complaints about raw configuration (defaults filled, env strings converted), one per path. */
 export function configProblems<T extends TSchema>(schema: T, raw: Record<string, unknown>): string[] {

@@ -1,6 +1,6 @@
 // createService(): the chassis every Souk service stands on, composed of plugins in a fixed order — config,
-// tracing, metrics, http, health, registry, database, messaging, upstreams — each closing what it opens; main.ts
-// then only adds routes, and runMain() runs the process.
+// tracing, metrics, http, health, registry, database, messaging, upstreams, admin — each closing what it opens;
+// main.ts then only adds routes, and runMain() runs the process.
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { TProperties } from 'typebox';
 import type { ConfigSource, LiveConfig } from './config.ts';
@@ -14,6 +14,7 @@ import type { Registry } from './registry/index.ts';
 import { registerRegistryMetrics } from './registry/registry-metrics.ts';
 import type { UpstreamClient } from './resilience.ts';
 import type { RetentionRule } from './retention.ts';
+import { adminPlugin } from './plugins/admin.ts';
 import { Closers } from './plugins/closers.ts';
 import { configPlugin, type ServiceConfig, type ServiceName } from './plugins/config.ts';
 import { databasePlugin } from './plugins/database.ts';
@@ -33,6 +34,11 @@ export interface ServiceOptions<P extends TProperties> {
   config?: P;
   /** Folders of `NNN_name.sql` files, applied in order; when given, the service owns a database. */
   migrations?: URL | readonly URL[];
+  /**
+   * Without `database.url`, run without the database instead of refusing to start: for a service whose database
+   * holds only the chassis' tables (the gateway's admin audit), so that tests need not give it one.
+   */
+  databaseOptional?: boolean;
   env?: NodeJS.ProcessEnv;
   configSource?: ConfigSource;
   /** Whether requests may carry a signed identity. The gateway, facing clients, strips it instead. */
@@ -59,12 +65,16 @@ export interface Service<C> {
   readonly metrics: MetricsRegistry;
   /** The service's database; only when it was created with migrations. */
   readonly db: Pool;
+  /** Whether it has one (with `databaseOptional`, it may run without). */
+  readonly hasDatabase: boolean;
   /** Events to publish, added in the transaction of the change they announce; only with a database. */
   readonly outbox: Outbox;
   /** Consumes events as a subscriber group, from start() on. Handlers should use `once()` (the inbox). */
   subscribe(subscription: Subscription): void;
   /** A resilient client for another service, its policy from `upstreams.<name>` in config. */
   upstream(name: ServiceName): UpstreamClient;
+  /** The clients made so far, with their breakers' state and recent failures. */
+  upstreams(): readonly UpstreamClient[];
   /** Runs on shutdown, after the HTTP server stopped, in reverse order of registration. */
   onClose(close: () => Promise<void> | void): void;
   /** Background work (a relay, consumers, a saga scan): started after the server listens, stopped first. */
@@ -84,17 +94,13 @@ export async function createService<P extends TProperties = Record<never, never>
   const { name } = options;
   const env = options.env ?? process.env;
   const metrics = metricsRegistry(name);
+  const source = options.configSource ?? configSourceFor(name, env);
   const {
     config,
+    schema,
     log,
     stop: stopWatching,
-  } = await configPlugin({
-    name,
-    settings: options.config,
-    source: options.configSource ?? configSourceFor(name, env),
-    env,
-    metrics,
-  });
+  } = await configPlugin({ name, settings: options.config, source, env, metrics });
   const closers = new Closers(log);
   closers.add(stopWatching);
   await tracingPlugin({ name, env, log, closers });
@@ -106,13 +112,16 @@ export async function createService<P extends TProperties = Record<never, never>
     secret: config.current.internal.secret,
     acceptsIdentity: options.acceptsIdentity !== false,
   });
-  const health = healthPlugin(app);
+  const health = healthPlugin(app, { service: name, version: env.npm_package_version ?? '0.1.0' });
   metricsPlugin(app, metrics);
   const registry = await registryPlugin({ config, env, log, health, closers });
   registerRegistryMetrics(registry, metrics);
-  const database = options.migrations
-    ? await databasePlugin({ name, migrations: options.migrations, config, log, health, closers })
-    : undefined;
+  const { migrations } = options;
+  const withoutDatabase = options.databaseOptional === true && config.current.database.url === undefined;
+  const database =
+    migrations !== undefined && !withoutDatabase
+      ? await databasePlugin({ name, migrations, config, log, health, closers })
+      : undefined;
   const db = database?.db;
   const { messaging, outbox } = messagingPlugin({
     name,
@@ -123,7 +132,8 @@ export async function createService<P extends TProperties = Record<never, never>
     metrics,
     closers,
   });
-  const upstream = upstreamsPlugin({ config, registry, closers, metrics });
+  const { upstream, upstreams } = upstreamsPlugin({ config, registry, closers, metrics });
+  adminPlugin({ name, app, config, schema, source, env, db, messaging });
   app.addHook('onClose', () => closers.closeAll());
 
   const advertised: { grpcUrl?: string } = {};
@@ -150,7 +160,9 @@ export async function createService<P extends TProperties = Record<never, never>
       if (db === undefined) throw new Error(`${name} was created without a database`);
       return db;
     },
+    hasDatabase: db !== undefined,
     upstream,
+    upstreams,
     onClose(close) {
       closers.add(close);
     },

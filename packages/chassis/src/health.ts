@@ -8,10 +8,22 @@ import type { FastifyInstance } from 'fastify';
  */
 export type HealthCheck = () => Promise<void | { degraded: string }>;
 
+/** What `/health/info` says about this instance: the fleet page shows it beside its health. */
+export interface InstanceInfo {
+  service: string;
+  version: string;
+  startedAt: Date;
+}
+
 export class Health {
   readonly #checks = new Map<string, HealthCheck>();
+  readonly #info: InstanceInfo | undefined;
   #draining = false;
   readonly #onDrain: (() => void)[] = [];
+
+  constructor(info?: InstanceInfo) {
+    this.#info = info;
+  }
 
   addCheck(name: string, check: HealthCheck): void {
     this.#checks.set(name, check);
@@ -48,6 +60,18 @@ export class Health {
   routes(app: FastifyInstance): void {
     const hide = { schema: { hide: true } };
     app.get('/health/live', hide, async () => ({ status: 'up' }));
+    app.get('/health/info', hide, async () => {
+      const info = this.#info;
+      if (info === undefined) return { pid: process.pid };
+      return {
+        service: info.service,
+        version: info.version,
+        startedAt: info.startedAt.toISOString(),
+        uptimeSeconds: Math.round((Date.now() - info.startedAt.getTime()) / 1000),
+        pid: process.pid,
+        draining: this.#draining,
+      };
+    });
     app.get('/health/ready', hide, async (_request, reply) => {
       const { ready, checks } = await this.readiness();
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'up' : 'down', checks });

@@ -50,12 +50,16 @@ export {
 } from './db.ts';
 export {
   ConfigError,
+  ConfigConflictError,
   ConfigSourceError,
   LiveConfig,
   configProblems,
   deepMerge,
+  diffLines,
   parseConfig,
   parseYamlMapping,
+  type ConfigDocument,
+  type ConfigHistoryEntry,
   type ConfigLog,
   type ConfigSource,
   type ReloadResult,
@@ -85,6 +89,7 @@ export {
   ResiliencePolicy,
   UpstreamClient,
   UpstreamUnavailableError,
+  type UpstreamFailure,
   type UpstreamRequest,
   type UpstreamResponse,
 } from './resilience.ts';
@@ -100,5 +105,7 @@ export {
 } from '@souk/kit';
 export { RetentionWorker, type RetentionRule } from './retention.ts';
 export * from './tracing/index.ts';
+export { listAdminActions, recordAdminAction, type AdminAction, type AuditEntry } from './admin/audit.ts';
+export { adminPath, redacted } from './plugins/admin.ts';
 export * from './messaging/index.ts';
 export * from './idempotency/index.ts';

@@ -109,11 +109,22 @@ const errorCode = (error: unknown) =>
   error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 const isConnectError = (error: unknown) => CONNECT_ERRORS.has(errorCode(error) ?? '');
 
+export interface UpstreamFailure {
+  at: string;
+  /** `timeout`, `circuit-open`, `overloaded`, `unreachable`, `status 503`, or the error's message. */
+  reason: string;
+}
+
+const RECENT_FAILURES = 20;
+const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 export class UpstreamClient {
   readonly name: string;
   readonly #registry: Pick<Registry, 'pick' | 'track' | 'instances'>;
   readonly #pools = new Map<string, Pool>();
   readonly #sweeper: NodeJS.Timeout;
+  /** The last few calls that failed, newest last: what an operator looks at beside the breaker's state. */
+  readonly #failures: UpstreamFailure[] = [];
   #policy!: {
     breaker: { readonly state: CircuitState };
     breakerAndBulkhead: IPolicy;
@@ -161,6 +172,30 @@ export class UpstreamClient {
     return this.#policy.breaker.state !== CircuitState.Closed;
   }
 
+  /** The breaker's state now: `closed` lets calls through, `open` refuses them, `half-open` tries one. */
+  get breakerState(): 'closed' | 'open' | 'half-open' | 'isolated' {
+    switch (this.#policy.breaker.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.Open:
+        return 'open';
+      case CircuitState.HalfOpen:
+        return 'half-open';
+      case CircuitState.Isolated:
+        return 'isolated';
+    }
+  }
+
+  /** The last calls that failed after their retries (at most 20), newest first. */
+  get recentFailures(): readonly UpstreamFailure[] {
+    return this.#failures.toReversed();
+  }
+
+  #failed(reason: string): void {
+    this.#failures.push({ at: new Date().toISOString(), reason });
+    if (this.#failures.length > RECENT_FAILURES) this.#failures.shift();
+  }
+
   /** retry → bulkhead → breaker → timeout, built once per (attempts, timeout) pair, not per call. */
   #composedPolicy(
     attempts: number,
@@ -196,17 +231,27 @@ export class UpstreamClient {
         return response;
       });
     } catch (error) {
-      if (error instanceof TransientStatus) return error.response;
-      if (error instanceof TaskCancelledError)
-        throw new UpstreamUnavailableError(this.name, 'timeout', { cause: error });
-      if (error instanceof BrokenCircuitError)
-        throw new UpstreamUnavailableError(this.name, 'circuit-open', { cause: error });
-      if (error instanceof BulkheadRejectedError)
-        throw new UpstreamUnavailableError(this.name, 'overloaded', { cause: error });
-      if (isTransient(error) || error instanceof NoInstanceError)
-        throw new UpstreamUnavailableError(this.name, 'unreachable', { cause: error });
-      throw error;
+      if (error instanceof TransientStatus) {
+        this.#failed(`status ${error.response.status}`);
+        return error.response;
+      }
+      const failure = this.#unavailable(error);
+      this.#failed(failure instanceof UpstreamUnavailableError ? failure.reason : describeError(error));
+      throw failure;
     }
+  }
+
+  /** What a failed call is reported as: UpstreamUnavailableError when the upstream could not answer. */
+  #unavailable(error: unknown): unknown {
+    if (error instanceof TaskCancelledError)
+      return new UpstreamUnavailableError(this.name, 'timeout', { cause: error });
+    if (error instanceof BrokenCircuitError)
+      return new UpstreamUnavailableError(this.name, 'circuit-open', { cause: error });
+    if (error instanceof BulkheadRejectedError)
+      return new UpstreamUnavailableError(this.name, 'overloaded', { cause: error });
+    if (isTransient(error) || error instanceof NoInstanceError)
+      return new UpstreamUnavailableError(this.name, 'unreachable', { cause: error });
+    return error;
   }
 
   /** Sends JSON and parses the JSON answer; the caller decides what each status means. */

@@ -42,6 +42,21 @@ export const DEFAULT_ROUTES: RouteConfig[] = [
 /** The repository's web/ folder (the storefront and the console), found from this file, so any cwd works. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/', import.meta.url));
 
+/**
+ * The admin API parts served by the services that own the data: always routed, whatever `routes` says. A
+ * service answers for itself under /api/admin/services/<name>; orders also for its sagas.
+ */
+export const ADMIN_ROUTES: RouteConfig[] = [
+  { prefix: '/api/admin/sagas', service: 'orders', methods: ['GET', 'POST'], timeoutMs: 10_000, retries: 1 },
+  ...ROUTED_SERVICES.map((service): RouteConfig => ({
+    prefix: `/api/admin/services/${service}`,
+    service,
+    methods: ['GET', 'PUT', 'POST'],
+    timeoutMs: 10_000,
+    retries: 1,
+  })),
+];
+
 export const gatewayConfig = {
   routes: Type.Array(RouteConfig, { default: DEFAULT_ROUTES }),
   rateLimit: Type.Object(
@@ -72,6 +87,14 @@ export const gatewayConfig = {
       }),
     },
     { default: {} },
+  ),
+  supervisor: Type.Object(
+    {
+      /** The local profile's supervisor control endpoint (loopback), for the break panel; the supervisor sets it. */
+      controlUrl: Type.Optional(Type.String()),
+      secret: Type.Optional(Type.String({ minLength: 32 })),
+    },
+    { default: {}, description: 'Absent in a fleet or a container, where nothing supervises the processes.' },
   ),
   auth: Type.Object(
     {

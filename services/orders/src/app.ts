@@ -10,6 +10,7 @@ import {
 import { Counter, type Registry as MetricsRegistry } from 'prom-client';
 import Type from 'typebox';
 import { usersGrpcAddress, usersGrpcClient } from './grpc/users.client.ts';
+import { adminSagaRoutes } from './http/admin-sagas.routes.ts';
 import { orderRoutes } from './http/orders.routes.ts';
 import { Orders, type PublishEvent } from './orders.ts';
 import { inventoryParticipant } from './participants/inventory.participant.ts';
@@ -85,6 +86,16 @@ export const settings = {
     ),
     (saga) => saga.leaseMs > Math.max(saga.stepTimeoutMs, saga.chargeTimeoutMs),
     () => 'leaseMs must be longer than stepTimeoutMs and chargeTimeoutMs',
+  ),
+  traces: Type.Object(
+    {
+      uiUrl: Type.String({
+        default: 'http://localhost:16686/trace/{traceId}',
+        description:
+          "Where an operator opens one trace (Jaeger's UI by default); `{traceId}` stands for its id. Live.",
+      }),
+    },
+    { default: {} },
   ),
   idempotency: Type.Object(
     {
@@ -181,6 +192,11 @@ export async function buildOrders(
   service.addWorker({ name: 'sagas', start: () => sagas.start(), stop: () => sagas.stop() });
 
   orderRoutes(service.app, orders, db);
+  adminSagaRoutes(service.app, {
+    db,
+    sagas,
+    settings: () => ({ deadlineMs: saga().deadlineMs, traceUiUrl: service.config.current.traces.uiUrl }),
+  });
   return Object.assign(service, { sagas });
 }
 

@@ -1,8 +1,15 @@
 // The local profile's config source: one YAML file, watched, so an edit applies without a restart.
+import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseYamlMapping, type ConfigSource } from '../config.ts';
+import {
+  ConfigConflictError,
+  parseYamlMapping,
+  type ConfigDocument,
+  type ConfigHistoryEntry,
+  type ConfigSource,
+} from '../config.ts';
 
 export class YamlFileConfigSource implements ConfigSource {
   readonly description: string;
@@ -14,14 +21,52 @@ export class YamlFileConfigSource implements ConfigSource {
   }
 
   async load(): Promise<Record<string, unknown>> {
-    let text: string;
+    return parseYamlMapping((await this.readDocument()).text, this.#file);
+  }
+
+  async readDocument(): Promise<ConfigDocument> {
+    let text = '';
     try {
       text = await readFile(this.#file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    return { text, version: createHash('sha256').update(text).digest('hex') };
+  }
+
+  async loadWith(text: string): Promise<Record<string, unknown>> {
+    return parseYamlMapping(text, this.#file);
+  }
+
+  /** The history is a JSON-lines file beside the config, `<file>.history.jsonl`. */
+  async writeDocument(text: string, version: string, entry: ConfigHistoryEntry): Promise<void> {
+    if ((await this.readDocument()).version !== version) {
+      throw new ConfigConflictError(`${this.#file} changed since it was read; nothing written`);
+    }
+    // A rename replaces the file at once, so the watcher (and any reader) never sees half of it.
+    const staged = `${this.#file}.${process.pid}.tmp`;
+    await writeFile(staged, text);
+    await rename(staged, this.#file);
+    await appendFile(this.#historyFile, `${JSON.stringify(entry)}\n`);
+  }
+
+  async history(limit: number): Promise<ConfigHistoryEntry[]> {
+    let text: string;
+    try {
+      text = await readFile(this.#historyFile, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    return parseYamlMapping(text, this.#file);
+    const lines = text.split('\n').filter((line) => line.trim() !== '');
+    return lines
+      .slice(-limit)
+      .reverse()
+      .map((line) => JSON.parse(line) as ConfigHistoryEntry);
+  }
+
+  get #historyFile(): string {
+    return `${this.#file}.history.jsonl`;
   }
 
   watch(onChange: () => void): () => void {

@@ -12,6 +12,7 @@ import {
   runHandler,
   serialise,
   UnpublishableMessageError,
+  type DeadLetter,
   type Envelope,
   type MessageTransport,
   type ResolvedSubscription,
@@ -188,6 +189,67 @@ export class AmqpTransport implements MessageTransport {
     channel.on('error', () => {});
     try {
       return (await channel.checkQueue(this.#topology.deadLetterQueue(group))).messageCount;
+    } finally {
+      await channel.close().catch(() => {});
+    }
+  }
+
+  /**
+   * Reads the dead-letter queue without taking anything: the messages are got unacknowledged and go back when
+   * the channel closes.
+   */
+  async deadLetters(group: string, limit: number): Promise<DeadLetter[]> {
+    return this.#withDeadLetters(group, async (channel, queue) => {
+      const found: DeadLetter[] = [];
+      while (found.length < limit) {
+        const message = await channel.get(queue, { noAck: false });
+        if (message === false) break;
+        found.push(deadLetterOf(message));
+      }
+      return found;
+    });
+  }
+
+  /** Each chosen message is sent to the group's queue, confirmed, and only then acknowledged in the dead letters. */
+  async replayDeadLetters(group: string, ids?: readonly string[]): Promise<number> {
+    return this.#withDeadLetters(group, async (channel, queue) => {
+      const { messageCount } = await channel.checkQueue(queue);
+      let replayed = 0;
+      for (let seen = 0; seen < messageCount; seen++) {
+        const message = await channel.get(queue, { noAck: false });
+        if (message === false) break;
+        const { envelope } = deadLetterOf(message);
+        if (ids !== undefined && !ids.includes(envelope.id)) continue;
+        // As first published, without the broker's `x-death` record of its deaths.
+        const { properties } = message;
+        channel.sendToQueue(this.#topology.queue(group), message.content, {
+          contentType: properties.contentType as string | undefined,
+          messageId: properties.messageId as string | undefined,
+          type: properties.type as string | undefined,
+          appId: properties.appId as string | undefined,
+          timestamp: properties.timestamp as number | undefined,
+          persistent: true,
+        });
+        await channel.waitForConfirms();
+        channel.ack(message);
+        replayed += 1;
+      }
+      return replayed;
+    });
+  }
+
+  async #withDeadLetters<T>(
+    group: string,
+    work: (channel: ConfirmChannel, queue: string) => Promise<T>,
+  ): Promise<T> {
+    await this.check();
+    const live = this.#live;
+    if (live === undefined) throw new BrokerUnavailableError('not connected to RabbitMQ');
+    // A channel of its own: what it got and did not acknowledge goes back to the queue when it closes.
+    const channel = await live.connection.createConfirmChannel();
+    channel.on('error', () => {});
+    try {
+      return await work(channel, this.#topology.deadLetterQueue(group));
     } finally {
       await channel.close().catch(() => {});
     }
@@ -493,4 +555,21 @@ export async function deleteAmqpTopology(
   } finally {
     await connection.close();
   }
+}
+
+/** A message of a dead-letter queue; the broker's `x-death` header says how often it died, not why. */
+function deadLetterOf(message: {
+  content: Buffer;
+  properties: { headers?: Record<string, unknown> };
+}): DeadLetter {
+  const deaths = message.properties.headers?.['x-death'] as
+    Array<{ count?: number; time?: { value?: number } | Date }> | undefined;
+  const death = deaths?.[0];
+  const time = death?.time instanceof Date ? death.time : death?.time?.value;
+  return {
+    envelope: JSON.parse(message.content.toString('utf8')) as Envelope,
+    attempts: death?.count ?? 0,
+    lastError: null,
+    deadAt: time === undefined ? null : new Date(typeof time === 'number' ? time * 1000 : time),
+  };
 }

@@ -1,13 +1,16 @@
 // Reliable messaging: envelopes, the transactional outbox and its relay, the inbox, and the two transports.
-export type { Envelope, HandlerContext, MessageTransport, Subscription } from './transport.ts';
+export type { DeadLetter, Envelope, HandlerContext, MessageTransport, Subscription } from './transport.ts';
 export { HandlerTimeoutError, SUBSCRIPTION_DEFAULTS, UnpublishableMessageError } from './transport.ts';
 export { createEnvelope, type EnvelopeOptions, type UncheckedEventType } from './envelope.ts';
 export {
   MESSAGING_MIGRATIONS,
   Outbox,
   OutboxRelay,
+  listParked,
   outboxStats,
   pruneSentOutbox,
+  releaseParked,
+  type ParkedEvent,
   type OutboxAddOptions,
   type OutboxRelayOptions,
   type OutboxStats,
@@ -17,7 +20,6 @@ export {
   PostgresTransport,
   listDeadLetters,
   redriveDeadLetters,
-  type DeadLetter,
   type PostgresTransportOptions,
 } from './postgres.transport.ts';
 export {

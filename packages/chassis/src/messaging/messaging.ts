@@ -43,6 +43,8 @@ export interface Messaging {
   readonly outbox: Outbox;
   /** Publishes the outbox; only when the service has a database. */
   readonly relay: OutboxRelay | undefined;
+  /** The subscriber groups this service consumes as. */
+  groups(): string[];
   /** Registers a subscription; it consumes from `start()` on, or at once when already started. */
   subscribe(subscription: Subscription): Promise<void>;
   /** Migrates the messaging tables, connects, starts consuming and relaying. */
@@ -73,6 +75,7 @@ export function createMessaging(options: MessagingOptions): Messaging {
     transport,
     outbox,
     relay,
+    groups: () => [...new Set(subscriptions.map((subscription) => subscription.group))],
     async subscribe(subscription) {
       subscriptions.push(subscription);
       if (started) await transport.subscribe(subscription);

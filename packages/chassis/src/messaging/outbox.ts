@@ -110,6 +110,40 @@ export async function outboxStats(db: Queryable): Promise<OutboxStats> {
   return rows[0]!;
 }
 
+export interface ParkedEvent {
+  id: string;
+  type: string;
+  attempts: number;
+  lastError: string | null;
+  parkedAt: Date;
+}
+
+/** The events the broker refused for good, oldest first. */
+export async function listParked(db: Queryable, limit: number): Promise<ParkedEvent[]> {
+  const { rows } = await db.query<ParkedEvent>(
+    `SELECT id, type, attempts, last_error AS "lastError", parked_at AS "parkedAt"
+       FROM outbox WHERE published_at IS NULL AND parked_at IS NOT NULL ORDER BY position LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+/**
+ * Hands parked events (all, or those with the given ids) back to the relay, once the cause was fixed; they keep
+ * their ids, so a consumer that somehow has one already skips it. Resolves with the count.
+ */
+export async function releaseParked(db: Queryable, ids?: readonly string[]): Promise<number> {
+  const { rows } = await db.query<{ released: number }>(
+    `WITH released AS (
+       UPDATE outbox SET parked_at = NULL
+        WHERE published_at IS NULL AND parked_at IS NOT NULL AND ($1::text[] IS NULL OR id = ANY($1::text[]))
+        RETURNING 1)
+     SELECT count(*)::int AS released, pg_notify($2, '') FROM released`,
+    [ids ?? null, OUTBOX_CHANNEL],
+  );
+  return rows[0]?.released ?? 0;
+}
+
 /** Deletes published rows older than `olderThan`; never an unsent or a parked one. Resolves with the count. */
 export async function pruneSentOutbox(db: Queryable, olderThan: Date): Promise<number> {
   let deleted = 0;

@@ -173,7 +173,7 @@ describe('PostgresTransport', () => {
     });
     const [poison] = events(1);
     await bus.publish([poison!]);
-    await eventually(async () => (await bus.deadLetters('poison')).length === 1, 'dead-lettered');
+    await eventually(async () => (await bus.deadLetters('poison', 100)).length === 1, 'dead-lettered');
     assert.equal(attempts, 3);
     const [dead] = await listDeadLetters(inspect, 'poison');
     assert.deepEqual(dead!.envelope, poison);

@@ -10,6 +10,7 @@ import {
   runHandler,
   serialise,
   UnpublishableMessageError,
+  type DeadLetter,
   type Envelope,
   type MessageTransport,
   type ResolvedSubscription,
@@ -43,13 +44,6 @@ export interface PostgresTransportOptions {
   pruneIntervalMs?: number;
 }
 
-export interface DeadLetter {
-  envelope: Envelope;
-  attempts: number;
-  lastError: string | null;
-  deadAt: Date;
-}
-
 /** The group's dead letters, oldest first: messages whose handler failed `maxAttempts` times. */
 export async function listDeadLetters(
   db: Queryable,
@@ -77,16 +71,25 @@ export async function listDeadLetters(
   }));
 }
 
-/** Puts the group's dead letters back in its queue with fresh attempts (after the cause was fixed). */
-export async function redriveDeadLetters(db: Queryable, group: string): Promise<number> {
+/**
+ * Puts the group's dead letters (all, or those whose envelope id is in `ids`) back in its queue with fresh
+ * attempts, after the cause was fixed. The message is the same one, so the consumer's inbox still applies it once.
+ */
+export async function redriveDeadLetters(
+  db: Queryable,
+  group: string,
+  ids?: readonly string[],
+): Promise<number> {
   const { rows } = await db.query<{ redriven: number }>(
     `WITH redriven AS (
-       UPDATE bus_deliveries
+       UPDATE bus_deliveries d
           SET status = 'pending', attempts = 0, available_at = now(), locked_until = NULL, dead_at = NULL
-        WHERE group_name = $1 AND status = 'dead'
+         FROM bus_messages m
+        WHERE m.position = d.message_position AND d.group_name = $1 AND d.status = 'dead'
+          AND ($3::text[] IS NULL OR m.envelope->>'id' = ANY($3::text[]))
         RETURNING 1)
      SELECT count(*)::int AS redriven, pg_notify($2, $1) FROM redriven`,
-    [group, BUS_CHANNEL],
+    [group, BUS_CHANNEL, ids ?? null],
   );
   return rows[0]?.redriven ?? 0;
 }
@@ -235,9 +238,14 @@ export class PostgresTransport implements MessageTransport {
     return rows[0]?.count ?? 0;
   }
 
-  /** The group's dead letters, oldest first. */
-  deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
-    return listDeadLetters(this.#pool, group, options);
+  async deadLetters(group: string, limit: number): Promise<DeadLetter[]> {
+    await this.start();
+    return listDeadLetters(this.#pool, group, { limit });
+  }
+
+  async replayDeadLetters(group: string, ids?: readonly string[]): Promise<number> {
+    await this.start();
+    return redriveDeadLetters(this.#pool, group, ids);
   }
 
   /** Deletes handled messages older than the retention; runs on a timer too. */

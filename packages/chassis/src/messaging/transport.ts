@@ -42,6 +42,15 @@ export class HandlerTimeoutError extends Error {
   override name = 'HandlerTimeoutError';
 }
 
+/** A message a group's handler failed on too often, parked in the group's dead letters. */
+export interface DeadLetter {
+  envelope: Envelope;
+  attempts: number;
+  /** The handler's last error, where the transport keeps it (RabbitMQ does not). */
+  lastError: string | null;
+  deadAt: Date | null;
+}
+
 export interface MessageTransport {
   readonly name: 'postgres' | 'amqp';
   /**
@@ -61,6 +70,13 @@ export interface MessageTransport {
   check(): Promise<void>;
   /** Messages of the group in its dead letters now; for the metrics. */
   deadLetterCount(group: string): Promise<number>;
+  /** The group's dead letters, oldest first, at most `limit`; for operators. */
+  deadLetters(group: string, limit: number): Promise<DeadLetter[]>;
+  /**
+   * Puts the group's dead letters (all, or those whose envelope id is in `ids`) back in its queue as they were:
+   * the same envelope and id, so a consumer's inbox still skips one it has applied. Resolves with the count.
+   */
+  replayDeadLetters(group: string, ids?: readonly string[]): Promise<number>;
   /** Stops consuming (in-flight handlers finish) and closes connections. */
   close(): Promise<void>;
 }

@@ -107,7 +107,7 @@ export interface ConfigPluginOptions<P extends TProperties> {
 /** Loads and watches the configuration; the returned `stop` ends the watch. */
 export async function configPlugin<P extends TProperties>(
   options: ConfigPluginOptions<P>,
-): Promise<{ config: LiveConfig<ServiceConfig<P>>; log: Logger; stop: () => void }> {
+): Promise<{ config: LiveConfig<ServiceConfig<P>>; schema: TObject; log: Logger; stop: () => void }> {
   const { name, env } = options;
   const schema = configSchema(options.settings);
   const log = createLogger(name, env.SOUK__LOG__LEVEL ?? 'info');
@@ -126,5 +126,5 @@ export async function configPlugin<P extends TProperties>(
     log.level = next.log.level;
   });
   log.level = config.current.log.level;
-  return { config, log, stop };
+  return { config, schema, log, stop };
 }

@@ -1,5 +1,6 @@
 // The database plugin: the service's pool, its migrations (the chassis' tables first) and the retention worker
 // that prunes spent rows; only for a service created with migrations.
+import { ADMIN_MIGRATIONS } from '../admin/audit.ts';
 import { createPool, migrate, type Pool } from '../db.ts';
 import type { Health } from '../health.ts';
 import { IDEMPOTENCY_MIGRATIONS, pruneExpiredIdempotencyKeys } from '../idempotency/index.ts';
@@ -29,7 +30,12 @@ export async function databasePlugin(
   options.closers.add(() => db.end());
   const applied: string[] = [];
   // The chassis' own tables first: a service's tables may refer to them.
-  for (const folder of [IDEMPOTENCY_MIGRATIONS, MESSAGING_MIGRATIONS, options.migrations].flat()) {
+  for (const folder of [
+    IDEMPOTENCY_MIGRATIONS,
+    MESSAGING_MIGRATIONS,
+    ADMIN_MIGRATIONS,
+    options.migrations,
+  ].flat()) {
     applied.push(...(await migrate(db, folder)));
   }
   if (applied.length > 0) log.info({ applied }, 'database migrated');

@@ -1,9 +1,9 @@
-// The health plugin: liveness and readiness routes; the other plugins add the checks of what they open.
-import { Health } from '../health.ts';
+// The health plugin: liveness, readiness and info routes; the other plugins add the checks of what they open.
+import { Health, type InstanceInfo } from '../health.ts';
 import type { App } from './http.ts';
 
-export function healthPlugin(app: App): Health {
-  const health = new Health();
+export function healthPlugin(app: App, info: Pick<InstanceInfo, 'service' | 'version'>): Health {
+  const health = new Health({ ...info, startedAt: new Date() });
   health.routes(app);
   return health;
 }

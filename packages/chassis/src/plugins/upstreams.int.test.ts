@@ -30,7 +30,12 @@ describe('upstreams plugin', () => {
     } as unknown as BaseLiveConfig;
     const metrics = new MetricsRegistry();
     const closers = new Closers(createLogger('upstreams-test', 'silent'));
-    const upstream = upstreamsPlugin({ config, registry: new StaticRegistry(() => table), closers, metrics });
+    const { upstream } = upstreamsPlugin({
+      config,
+      registry: new StaticRegistry(() => table),
+      closers,
+      metrics,
+    });
     try {
       upstream('inventory');
       await assert.rejects(

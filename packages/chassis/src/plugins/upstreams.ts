@@ -1,4 +1,4 @@
-// The upstreams plugin: one resilient client per service called, made on first use, its policy from
+// The upstreams plugin: one resilient client per service called, made on first use (and listed for operators), its policy from
 // `upstreams.<name>` in config and reapplied live when that changes; each breaker's state is a metric.
 import { Gauge, type Registry as MetricsRegistry } from 'prom-client';
 import type { Registry } from '../registry/index.ts';
@@ -14,12 +14,10 @@ export interface UpstreamsPluginOptions {
 }
 
 /** Returns the function that gives the client for a service. */
-export function upstreamsPlugin({
-  config,
-  registry,
-  closers,
-  metrics,
-}: UpstreamsPluginOptions): (name: string) => UpstreamClient {
+export function upstreamsPlugin({ config, registry, closers, metrics }: UpstreamsPluginOptions): {
+  upstream: (name: string) => UpstreamClient;
+  upstreams: () => readonly UpstreamClient[];
+} {
   const upstreams = new Map<string, UpstreamClient>();
   const policyFor = (name: string) => config.current.upstreams[name] ?? defaultPolicy();
   config.onChange(() => {
@@ -35,13 +33,16 @@ export function upstreamsPlugin({
     },
   });
   closers.add(() => Promise.all([...upstreams.values()].map((client) => client.close())).then(() => {}));
-  return (name) => {
-    let client = upstreams.get(name);
-    if (client === undefined) {
-      client = new UpstreamClient(name, registry, policyFor(name));
-      upstreams.set(name, client);
-    }
-    return client;
+  return {
+    upstream(name) {
+      let client = upstreams.get(name);
+      if (client === undefined) {
+        client = new UpstreamClient(name, registry, policyFor(name));
+        upstreams.set(name, client);
+      }
+      return client;
+    },
+    upstreams: () => [...upstreams.values()],
   };
 }
 

@@ -8,4 +8,10 @@ export {
   type StepContext,
 } from './saga.ts';
 export { SagaRunner, type HeldSaga, type SagaRunnerOptions } from './saga-runner.ts';
-export { pruneFinishedSagas, readSagaSteps, type SagaStepRecord } from './store.ts';
+export {
+  pruneFinishedSagas,
+  readSagaSteps,
+  sagaOverview,
+  type SagaStepRecord,
+  type SagaSummary,
+} from './store.ts';

@@ -14,6 +14,7 @@ import {
   StepInProgress,
   StepRejected,
   type SagaDefinition,
+  type SagaStatus,
   type SagaStep,
   type StepContext,
 } from './saga.ts';
@@ -182,6 +183,17 @@ export class SagaRunner {
       .finally(() => this.#inFlight.delete(id));
     this.#inFlight.set(id, execution);
     return execution;
+  }
+
+  /**
+   * An operator's resume of a stuck saga: takes it from whoever holds its lease (a runner that hangs or died) and
+   * drives it here now, `also` (the audit) in the same transaction. Resolves with the status it had, or
+   * undefined when there is no such saga; a finished one is left as it is.
+   */
+  async resume(id: string, also: (tx: Transaction) => Promise<void>): Promise<SagaStatus | undefined> {
+    const status = await this.#store.takeBack(id, also);
+    if (status === 'RUNNING' || status === 'COMPENSATING') void this.run(id);
+    return status;
   }
 
   /** Resumes every unfinished saga now, then keeps looking for orphaned ones. */

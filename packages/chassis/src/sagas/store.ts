@@ -1,6 +1,7 @@
 // Where sagas persist: every change a runner makes is fenced by the lease owner, the expected step and the
 // expected status, so a runner that lost its saga can never overwrite what the next one did.
 import { withTransaction, type Pool, type Queryable, type Transaction } from '../db.ts';
+import { activeTraceId } from '../tracing/tracer.ts';
 import type { SagaStatus } from './saga.ts';
 
 export interface SagaRow {
@@ -45,11 +46,10 @@ export class SagaStore {
   }
 
   async create(tx: Queryable, id: string, type: string, state: object): Promise<void> {
-    await tx.query(`INSERT INTO saga_instances (id, type, state, status) VALUES ($1, $2, $3, 'RUNNING')`, [
-      id,
-      type,
-      state,
-    ]);
+    await tx.query(
+      `INSERT INTO saga_instances (id, type, state, status, trace_id) VALUES ($1, $2, $3, 'RUNNING', $4)`,
+      [id, type, state, activeTraceId() ?? null],
+    );
   }
 
   /** Creates the saga already leased to `owner`, so that its creator drives it without acquiring it first. */
@@ -105,6 +105,24 @@ export class SagaStore {
        WHERE lease_owner = $1 AND ($2::uuid IS NULL OR id = $2)`,
       [owner, id ?? null],
     );
+  }
+
+  /**
+   * Takes an unfinished saga from whoever holds it, so that it is driven again now (an operator's resume); runs
+   * `also` in the same transaction. Resolves with the saga's status, or undefined when there is no such saga.
+   */
+  async takeBack(id: string, also: (tx: Transaction) => Promise<void>): Promise<SagaStatus | undefined> {
+    return withTransaction(this.#db, async (tx) => {
+      const { rows } = await tx.query<{ status: SagaStatus }>(
+        `SELECT status FROM saga_instances WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      const status = rows[0]?.status;
+      if (status !== 'RUNNING' && status !== 'COMPENSATING') return status;
+      await tx.query(`UPDATE saga_instances SET lease_owner = NULL, lease_until = NULL WHERE id = $1`, [id]);
+      await also(tx);
+      return status;
+    });
   }
 
   /** Unfinished sagas nobody drives: their lease ran out or was handed over. */
@@ -295,6 +313,83 @@ export async function pruneFinishedSagas(db: Queryable, olderThan: Date): Promis
   );
   return rows[0]?.count ?? 0;
 }
+
+/** A saga as an operator sees it. */
+export interface SagaSummary {
+  id: string;
+  type: string;
+  status: SagaStatus;
+  nextStep: number;
+  failureReason: string | null;
+  /** Whose lease it is under, and until when; none while nobody drives it. */
+  leaseOwner: string | null;
+  leaseUntil: string | null;
+  traceId: string | null;
+  state: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * Unfinished sagas split at the deadline (in flight, or stuck past it), and the most recently finished ones;
+ * each list newest first, at most `limit` long.
+ */
+export async function sagaOverview(
+  db: Queryable,
+  options: { deadlineMs: number; limit: number },
+): Promise<{ inFlight: SagaSummary[]; stuck: SagaSummary[]; finished: SagaSummary[] }> {
+  const select = `SELECT id, type, status, next_step, failure_reason, lease_owner, lease_until, trace_id, state,
+                         created_at, updated_at FROM saga_instances`;
+  const unfinished = `status IN ('RUNNING', 'COMPENSATING')`;
+  const deadline = `now() - make_interval(secs => $1)`;
+  const [inFlight, stuck, finished] = await Promise.all([
+    db.query<SummaryRow>(
+      `${select} WHERE ${unfinished} AND created_at >= ${deadline} ORDER BY created_at DESC LIMIT $2`,
+      [seconds(options.deadlineMs), options.limit],
+    ),
+    db.query<SummaryRow>(
+      `${select} WHERE ${unfinished} AND created_at < ${deadline} ORDER BY created_at DESC LIMIT $2`,
+      [seconds(options.deadlineMs), options.limit],
+    ),
+    db.query<SummaryRow>(
+      `${select} WHERE status IN ('COMPLETED', 'COMPENSATED') ORDER BY updated_at DESC LIMIT $1`,
+      [options.limit],
+    ),
+  ]);
+  return {
+    inFlight: inFlight.rows.map(summary),
+    stuck: stuck.rows.map(summary),
+    finished: finished.rows.map(summary),
+  };
+}
+
+interface SummaryRow {
+  id: string;
+  type: string;
+  status: SagaStatus;
+  next_step: number;
+  failure_reason: string | null;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  trace_id: string | null;
+  state: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const summary = (row: SummaryRow): SagaSummary => ({
+  id: row.id,
+  type: row.type,
+  status: row.status,
+  nextStep: row.next_step,
+  failureReason: row.failure_reason,
+  leaseOwner: row.lease_owner,
+  leaseUntil: row.lease_until?.toISOString() ?? null,
+  traceId: row.trace_id,
+  state: row.state,
+  createdAt: row.created_at.toISOString(),
+  updatedAt: row.updated_at.toISOString(),
+});
 
 export interface SagaStepRecord {
   sagaId: string;
