@@ -66,7 +66,12 @@ async function handle(request: IncomingMessage, options: ControlOptions): Promis
     ];
   }
   if (request.method !== 'POST' || request.url !== '/break') return [404, { detail: 'No such control.' }];
-  const body = JSON.parse(await text(request)) as { action?: string; service?: string };
+  let body: { action?: string; service?: string };
+  try {
+    body = JSON.parse(await text(request)) as typeof body;
+  } catch {
+    return [400, { detail: 'The body is not JSON.' }];
+  }
   if (body.action === 'drop-broker-connections') {
     const dropped = await dropBusConnections(options.busUrl);
     options.say(`✗ the console dropped ${dropped} connection(s) to the message bus`);

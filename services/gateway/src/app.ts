@@ -67,7 +67,10 @@ export async function buildGateway(options: GatewayOptions = {}): Promise<Gatewa
     cacheSize: () => config.current.auth.tokenCacheSize,
   });
   adminIdentityHook(service.app, verifier, service.identity);
-  const red = new RedMetrics(service.metrics, { intervalMs: 5000, keep: 61 });
+  const red = new RedMetrics(service.metrics, {
+    intervalMs: config.current.admin.redSampleMs,
+    keep: config.current.admin.redSamples,
+  });
   service.addWorker({ name: 'red-metrics', start: () => red.start(), stop: async () => red.stop() });
   adminRoutes(service.app, {
     registry: service.registry,

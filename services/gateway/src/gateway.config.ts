@@ -88,6 +88,15 @@ export const gatewayConfig = {
     },
     { default: {} },
   ),
+  admin: Type.Object(
+    {
+      /** How often the RED charts of the console get a point; read once at start. */
+      redSampleMs: Type.Integer({ minimum: 100, default: 5000 }),
+      /** How many points they keep (61 at 5 s: the last five minutes); read once at start. */
+      redSamples: Type.Integer({ minimum: 2, maximum: 1000, default: 61 }),
+    },
+    { default: {} },
+  ),
   supervisor: Type.Object(
     {
       /** The local profile's supervisor control endpoint (loopback), for the break panel; the supervisor sets it. */

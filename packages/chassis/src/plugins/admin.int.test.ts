@@ -97,7 +97,11 @@ describe('the admin API every service answers about itself', () => {
   it('when an admin reads the config, then the document, its version and the effective config without secrets', async () => {
     const response = await inject('GET', '/config', { role: 'admin' });
     assert.equal(response.statusCode, 200);
-    const body = response.json<{ document: string; version: string; effective: Record<string, any> }>();
+    const body = response.json<{
+      document: string;
+      version: string;
+      effective: { limit: number; internal: { secret: string }; database: { url: string } };
+    }>();
     assert.match(body.document, /limit: 5/);
     assert.equal(body.effective.limit, 5);
     assert.equal(body.effective.internal.secret, '(hidden)');

@@ -53,6 +53,8 @@ export function adminSagaRoutes(
     {
       onRequest: adminsOnly,
       schema: {
+        // The admin API is its own contract (docs/api.md, "Admin API"), not part of the public OpenAPI.
+        hide: true,
         tags: ['admin'],
         summary: 'Sagas in flight, stuck past the deadline, and recently finished; newest first',
         querystring: StrictObject({
@@ -77,6 +79,7 @@ export function adminSagaRoutes(
     {
       onRequest: adminsOnly,
       schema: {
+        hide: true,
         tags: ['admin'],
         summary: 'Takes a stuck saga from whoever holds it and drives it again now',
         params: StrictObject({ id: Type.String({ maxLength: 100 }) }),
