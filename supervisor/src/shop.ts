@@ -21,6 +21,8 @@ import {
 export interface ShopOptions {
   /** The repository root, where services/ and config/ are. */
   root: string;
+  /** Where each service's `<name>.yaml` is (its config center here); default `<root>/config`. */
+  configDir?: string;
   dataDir: string;
   databasePort: number;
   /** Added to every service port (topology.ts), so a second shop (a test run) can live beside the first. */
@@ -85,7 +87,7 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
           grpcPort: localGrpcPort(name, options.portOffset),
           registry,
           internalSecret: secrets.internalSecret,
-          configFile: path.join(options.root, 'config', `${name}.yaml`),
+          configFile: path.join(options.configDir ?? path.join(options.root, 'config'), `${name}.yaml`),
           database: owningDatabase.includes(name)
             ? { url: database.url(name), busUrl: database.url('bus') }
             : undefined,

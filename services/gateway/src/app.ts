@@ -1,5 +1,6 @@
 // Builds the gateway: the chassis service plus the route table, token verification, rate limiting, the
-// proxy route and the web pages. No database; every setting comes from the live config.
+// proxy route, the web pages and the admin API it answers itself. Its database holds only the audit of its
+// admin actions; every setting comes from the live config.
 import { createService, type ConfigSource, type Service, type ServiceConfig } from '@souk/chassis';
 import { AccessTokenVerifier } from './auth/access-token.verifier.ts';
 import { JwksCache, fetchKeySet } from './auth/jwks.cache.ts';
