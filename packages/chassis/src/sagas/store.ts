@@ -60,10 +60,10 @@ export class SagaStore {
     leaseMs: number,
   ): Promise<SagaRow> {
     const { rows } = await tx.query<SagaRow>(
-      `INSERT INTO saga_instances (id, type, state, status, lease_owner, lease_until)
-       VALUES ($1, $2, $3, 'RUNNING', $4, now() + make_interval(secs => $5))
+      `INSERT INTO saga_instances (id, type, state, status, lease_owner, lease_until, trace_id)
+       VALUES ($1, $2, $3, 'RUNNING', $4, now() + make_interval(secs => $5), $6)
        RETURNING ${ROW}`,
-      [saga.id, saga.type, saga.state, owner, seconds(leaseMs)],
+      [saga.id, saga.type, saga.state, owner, seconds(leaseMs), activeTraceId() ?? null],
     );
     return rows[0]!;
   }
