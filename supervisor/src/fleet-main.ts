@@ -48,6 +48,7 @@ process.off('SIGTERM', abortStart);
 
 const memory = await fleet.memory();
 say('');
+for (const url of fleet.gatewayUrls) say(bold(`Storefront ${url}/`) + '   (open it in a browser)');
 for (const url of fleet.gatewayUrls) say(bold(`Shop API   ${url}`) + '   (try GET /api/products)');
 say(
   `Admin      ${fleet.admin.email} / ${fleet.admin.password}${fleet.admin.generated ? '   (generated; set SOUK_ADMIN_EMAIL and SOUK_ADMIN_PASSWORD to choose)' : ''}`,

@@ -26,6 +26,7 @@ terminal.up();
 
 const memory = await shop.memory();
 say('');
+say(bold(`Storefront ${shop.gatewayUrl}/`) + '   (open it in a browser)');
 say(bold(`Shop API   ${shop.gatewayUrl}`) + '   (try GET /api/products)');
 say(
   `Admin      ${shop.admin.email} / ${shop.admin.password}${shop.admin.generated ? '   (generated; set SOUK_ADMIN_EMAIL and SOUK_ADMIN_PASSWORD to choose)' : ''}`,
