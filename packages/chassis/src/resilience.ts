@@ -328,18 +328,64 @@ export class UpstreamClient {
         },
       },
       async (span) => {
-        const response = await pool.request({
-          method: call.method,
-          path: call.path,
-          headers: { ...call.headers, ...traceHeaders() },
-          body: call.body,
+        const response = await exchange(
+          pool,
+          {
+            method: call.method,
+            path: call.path,
+            headers: { ...call.headers, ...traceHeaders() },
+            body: call.body,
+          },
           signal,
-        });
-        const body = Buffer.from(await response.body.arrayBuffer());
-        span.setAttribute('http.response.status_code', response.statusCode);
-        if (response.statusCode >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
-        return { status: response.statusCode, headers: response.headers, body };
+        );
+        span.setAttribute('http.response.status_code', response.status);
+        if (response.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+        return response;
       },
     );
   }
+}
+
+/**
+ * One request and its whole answer, through undici's dispatch handler: the answer's chunks are collected as
+ * they come, without the stream, promise and copy `pool.request()` and `body.arrayBuffer()` add to each call.
+ * An abort of `signal` (the policy's timeout) aborts the request.
+ */
+function exchange(
+  pool: Pool,
+  options: Dispatcher.DispatchOptions,
+  signal: AbortSignal,
+): Promise<UpstreamResponse> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    let status = 0;
+    let headers: UpstreamResponse['headers'] = {};
+    const chunks: Buffer[] = [];
+    // An abort may come while the request still waits for a connection: it is then aborted as it starts.
+    let started: Dispatcher.DispatchController | undefined;
+    const abort = () => started?.abort(signal.reason as Error);
+    signal.addEventListener('abort', abort, { once: true });
+    const settle = () => signal.removeEventListener('abort', abort);
+    pool.dispatch(options, {
+      onRequestStart(controller) {
+        started = controller;
+        if (signal.aborted) controller.abort(signal.reason as Error);
+      },
+      onResponseStart(_controller, statusCode, responseHeaders) {
+        status = statusCode;
+        headers = responseHeaders;
+      },
+      onResponseData(_controller, chunk) {
+        chunks.push(chunk);
+      },
+      onResponseEnd() {
+        settle();
+        resolve({ status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
+      },
+      onResponseError(_controller, error) {
+        settle();
+        reject(error);
+      },
+    });
+  });
 }
