@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { migrate, type Pool, type Transaction } from '../db.ts';
 import { createTestDatabase, type TestDatabase } from '../testing.ts';
+import { activeTraceId, contextFromTraceparent, inSpan } from '../tracing/tracer.ts';
 import { createEnvelope } from './envelope.ts';
 import { batchedConsumeOnce, consumeOnce, once, pruneInbox } from './inbox.ts';
 import { MESSAGING_MIGRATIONS } from './outbox.ts';
@@ -135,6 +137,27 @@ describe('inbox', () => {
       assert.equal(await applied(), 2);
       const { rows } = await db.query<{ message_id: string }>('SELECT message_id FROM inbox');
       assert.deepEqual(rows.map((row) => row.message_id).sort(), [first.id, third.id].sort());
+    });
+
+    it("when messages of different traces share a transaction, then each effect runs in its own message's trace", async () => {
+      const consume = batchedConsumeOnce();
+      const traceIds = Array.from({ length: 5 }, () => randomBytes(16).toString('hex'));
+      const seen = new Map<string, string | undefined>();
+      await Promise.all(
+        traceIds.map((traceId) =>
+          // As the transport calls a handler: inside its message's CONSUMER span.
+          inSpan('handle', { parent: contextFromTraceparent(`00-${traceId}-00f067aa0ba902b7-01`) }, () =>
+            consume(db, 'notifications', message(), async (tx) => {
+              await apply(tx);
+              seen.set(traceId, activeTraceId());
+            }),
+          ),
+        ),
+      );
+      assert.deepEqual(
+        traceIds.map((traceId) => seen.get(traceId)),
+        traceIds,
+      );
     });
   });
 });

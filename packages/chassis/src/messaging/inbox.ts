@@ -1,6 +1,7 @@
 // The inbox: a consumer records each message it applied, in the same transaction as the effect, so a message
 // delivered twice (at-least-once transports, outbox re-publishes) changes state once.
 import { withTransaction, type Pool, type Queryable, type Transaction } from '../db.ts';
+import { ROOT_CONTEXT, activeContext, runWithin, type Context } from '../tracing/tracer.ts';
 import type { Envelope } from './transport.ts';
 
 /**
@@ -30,6 +31,8 @@ interface Waiting {
   effect: (tx: Transaction) => Promise<void>;
   resolve: (applied: boolean) => void;
   reject: (error: unknown) => void;
+  /** The caller's context (its CONSUMER span): its message's queries and logs belong to its own trace. */
+  within: Context;
 }
 
 /**
@@ -53,7 +56,7 @@ export function batchedConsumeOnce(options: { maxBatch?: number } = {}): typeof 
 
   const applyAlone = async (db: Pool, consumer: string, item: Waiting) => {
     try {
-      item.resolve(await consumeOnce(db, consumer, item.envelope, item.effect));
+      item.resolve(await runWithin(item.within, () => consumeOnce(db, consumer, item.envelope, item.effect)));
     } catch (error) {
       item.reject(error);
     }
@@ -63,21 +66,22 @@ export function batchedConsumeOnce(options: { maxBatch?: number } = {}): typeof 
     const settlements: (() => void)[] = [];
     try {
       await withTransaction(db, async (tx) => {
-        for (const item of batch) {
-          await tx.query('SAVEPOINT message');
-          try {
-            const { rowCount } = await tx.query(
-              'INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-              [consumer, item.envelope.id],
-            );
-            if (rowCount !== 0) await item.effect(tx);
-            await tx.query('RELEASE SAVEPOINT message');
-            settlements.push(() => item.resolve(rowCount !== 0));
-          } catch (error) {
-            await tx.query('ROLLBACK TO SAVEPOINT message');
-            settlements.push(() => item.reject(error));
-          }
-        }
+        for (const item of batch)
+          await runWithin(item.within, async () => {
+            await tx.query('SAVEPOINT message');
+            try {
+              const { rowCount } = await tx.query(
+                'INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+                [consumer, item.envelope.id],
+              );
+              if (rowCount !== 0) await item.effect(tx);
+              await tx.query('RELEASE SAVEPOINT message');
+              settlements.push(() => item.resolve(rowCount !== 0));
+            } catch (error) {
+              await tx.query('ROLLBACK TO SAVEPOINT message');
+              settlements.push(() => item.reject(error));
+            }
+          });
       });
     } catch (error) {
       // Nothing of the batch committed.
@@ -90,10 +94,11 @@ export function batchedConsumeOnce(options: { maxBatch?: number } = {}): typeof 
   return (db, consumer, envelope, effect) =>
     new Promise<boolean>((resolve, reject) => {
       const queue = queueOf(db, consumer);
-      queue.waiting.push({ envelope, effect, resolve, reject });
+      queue.waiting.push({ envelope, effect, resolve, reject, within: activeContext() });
       if (queue.applying) return;
       queue.applying = true;
-      void (async () => {
+      // The loop serves every caller's message: it runs in no one's trace, each message in its own.
+      void runWithin(ROOT_CONTEXT, async () => {
         try {
           while (queue.waiting.length > 0) {
             const batch = queue.waiting.splice(0, maxBatch);
@@ -103,7 +108,7 @@ export function batchedConsumeOnce(options: { maxBatch?: number } = {}): typeof 
         } finally {
           queue.applying = false;
         }
-      })();
+      });
     });
 }
 

@@ -12,6 +12,8 @@ export {
   failSpan,
   inSpan,
   runWithin,
+  activeContext,
+  ROOT_CONTEXT,
   samplerFor,
   setupTracing,
   traceHeaders,

@@ -46,7 +46,7 @@ import { randomUUID } from 'node:crypto';
 import { PooledIdGenerator } from './ids.ts';
 import type { TracingConfig } from './config.ts';
 
-export { SpanKind, SpanStatusCode, type Attributes, type Context, type Span };
+export { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Attributes, type Context, type Span };
 
 const TRACER_NAME = '@souk/chassis';
 const ids = new PooledIdGenerator();
@@ -213,6 +213,9 @@ export function inSpan<T>(name: string, options: SpanOptions, work: (span: Span)
     }
   });
 }
+
+/** The context code runs in now: to hand work to a loop that runs it later, in its caller's trace. */
+export const activeContext = (): Context => context.active();
 
 /** Runs `work` in `within` (a span's context made elsewhere, as by startServerSpan). */
 export const runWithin = <T>(within: Context, work: () => T): T => context.with(within, work);
