@@ -10,13 +10,13 @@
 // Writes a latency histogram per profile to bench/results/orders-<profile>.svg.
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createPool, deleteAmqpTopology, type Pool } from '@souk/chassis';
 import { TEST_CARDS } from '@souk/contracts';
-import { cpuSeconds, startShop, type Shop } from '@souk/supervisor';
+import { cpuSeconds, memoryBytes, startShop, type Shop } from '@souk/supervisor';
 import { parseInstances, startFleet } from '@souk/supervisor/fleet';
 import { histogramSvg, histogramText } from './lib/chart.ts';
 
@@ -207,6 +207,20 @@ class ShopProbe {
     return used;
   }
 
+  /** PSS of each service and of PostgreSQL (its server processes together), in MiB. */
+  async memoryByProcess(): Promise<Record<string, number>> {
+    const pids: [string, number | undefined][] = [
+      ...[...this.#shop.processes].map(([name, child]): [string, number | undefined] => [name, child.pid]),
+      ['postgres', await this.#shop.database.pid()],
+    ];
+    const mib: Record<string, number> = {};
+    for (const [name, pid] of pids) {
+      const memory = pid === undefined ? undefined : await memoryBytes([pid]);
+      if (memory) mib[name] = Math.round(memory.bytes / 2 ** 20);
+    }
+    return mib;
+  }
+
   /** Those of `ids` that are terminal now, with the moment the shop stamped them so. */
   async terminal(ids: readonly string[]): Promise<{ id: string; status: string; updatedAt: Date }[]> {
     this.#queries++;
@@ -298,6 +312,10 @@ async function measure(target: Target) {
   const idle = probe && (await measureIdle(probe));
 
   if (probe && profileDir !== undefined) await probe.resetStatements();
+  const memoryAtRest = probe && (await probe.memoryByProcess());
+  const atRest = await target.memory();
+  const loadBefore = loadavg()[0]!;
+  const benchCpuBefore = process.cpuUsage();
   const before = probe && { commits: await probe.commits(), cpu: await probe.cpu() };
   const capacity = await runPhase(api, tokens, product.body.id, totalOrders, undefined, 'capacity', terminal);
   let perOrder;
@@ -307,6 +325,9 @@ async function measure(target: Target) {
     const seconds = (after.commits.at - before.commits.at) / 1000;
     const commits = commitRate(before.commits, after.commits) * seconds - idle.commitsPerSecond * seconds;
     const cpu = cpuDelta(before.cpu, after.cpu);
+    const benchCpu = process.cpuUsage(benchCpuBefore);
+    // The load generator (this process) shares the machine: its CPU counts against what the shop can use.
+    cpu.set('bench (load generator)', (benchCpu.user + benchCpu.system) / 1e6);
     const ms = (value: number) => Number(((value * 1000) / totalOrders).toFixed(1));
     // Per database, before the idle rate is taken off (the bench's own reads are in orders and postgres).
     const byDatabase = [...after.commits.byDatabase]
@@ -315,7 +336,10 @@ async function measure(target: Target) {
         name,
         Number(((value - (before.commits.byDatabase.get(name) ?? 0)) / totalOrders).toFixed(1)),
       ]);
+    const cpuMsPerOrder = (sum(cpu.values()) * 1000) / totalOrders;
     perOrder = {
+      /** What the machine's cores could place if the shop and the load generator had them all. */
+      cpuBoundOrdersPerSecond: Math.round((cpus().length * 1000) / cpuMsPerOrder),
       commits: Number((commits / totalOrders).toFixed(1)),
       commitsByDatabase: Object.fromEntries(byDatabase),
       ...(profileDir === undefined ? {} : { statements: await probe.topStatements(totalOrders) }),
@@ -360,7 +384,12 @@ async function measure(target: Target) {
     },
     outcomes: Object.fromEntries(outcomes),
     machine: `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown cpu'}`,
+    memoryAtRestMiB: atRest ? Math.round(atRest.bytes / 2 ** 20) : undefined,
     memoryMiB: memory ? Math.round(memory.bytes / 2 ** 20) : undefined,
+    ...(probe
+      ? { memoryMiBByProcess: { atRest: memoryAtRest, afterTheRun: await probe.memoryByProcess() } }
+      : {}),
+    loadAverage: { beforeCapacity: Number(loadBefore.toFixed(1)), atEnd: Number(loadavg()[0]!.toFixed(1)) },
   };
   console.log(`\n${JSON.stringify(summary, null, 2)}\n`);
   console.log(histogramText(sorted));
