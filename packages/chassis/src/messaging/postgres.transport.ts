@@ -272,6 +272,8 @@ class GroupConsumer {
   #stopping = false;
   #loop: Promise<void> | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
+  /** Whether the last claim took as many deliveries as it had slots for, so that more may be waiting. */
+  #mayHaveMore = true;
   /** Handled deliveries waiting to be deleted: gathered while a delete is under way, then deleted together. */
   readonly #acks: { delivery: Claimed; acknowledged: () => void }[] = [];
   #acking = false;
@@ -320,6 +322,7 @@ class GroupConsumer {
           const deliveries = await this.#claim(free);
           failures = 0;
           claimed = deliveries.length;
+          this.#mayHaveMore = claimed === free;
           for (const delivery of deliveries) this.#dispatch(delivery);
         } catch (error) {
           failures += 1;
@@ -356,7 +359,9 @@ class GroupConsumer {
   #dispatch(delivery: Claimed): void {
     const done = this.#handle(delivery).finally(() => {
       this.#inFlight.delete(delivery.position);
-      this.#wakeup.wake();
+      // A freed slot is worth a claim only when the last one was cut short by the lack of slots; otherwise the
+      // queue was empty then, and what came since announces itself with a notification.
+      if (this.#mayHaveMore || this.#stopping) this.#wakeup.wake();
     });
     this.#inFlight.set(delivery.position, { attempts: delivery.attempts, done });
   }
