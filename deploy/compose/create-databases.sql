@@ -1,5 +1,7 @@
--- compose.yaml's PostgreSQL: one database per service that owns one (supervisor/src/topology.ts), created by the
--- official image on its first start; each service then creates its own tables.
+-- compose.yaml's PostgreSQL: one database per service that owns one (supervisor/src/topology.ts; the gateway's
+-- holds the audit of its admin actions), created by the official image on its first start; each service then
+-- creates its own tables.
+CREATE DATABASE souk_gateway;
 CREATE DATABASE souk_users;
 CREATE DATABASE souk_orders;
 CREATE DATABASE souk_payments;
