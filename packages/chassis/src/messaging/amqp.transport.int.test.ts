@@ -143,6 +143,36 @@ describe('AmqpTransport', { skip: await skipWithoutRabbitMq() }, () => {
     }
   });
 
+  it('when dead letters are listed and one is replayed, then the list leaves them there and the replay delivers that one', async () => {
+    const { transport: bus } = transport('replay');
+    let healthy = false;
+    const handled: string[] = [];
+    await bus.subscribe({
+      group: group('replay'),
+      types: ['test.replayed'],
+      maxAttempts: 1,
+      handle: async (envelope) => {
+        if (!healthy) throw new Error('not yet');
+        handled.push(envelope.id);
+      },
+    });
+    const [first, second] = events(2, 'test.replayed');
+    await bus.publish([first!, second!]);
+    await eventually(async () => (await bus.deadLetterCount('replay')) === 2, 'both dead-lettered');
+
+    const listed = await bus.deadLetters('replay', 10);
+    assert.deepEqual(listed.map((dead) => dead.envelope.id).sort(), [first!.id, second!.id].sort());
+    assert.equal(await bus.deadLetterCount('replay'), 2, 'listing takes nothing away');
+
+    healthy = true;
+    assert.equal(await bus.replayDeadLetters('replay', [second!.id]), 1);
+    await eventually(() => handled.length === 1, 'the replayed one handled');
+    assert.deepEqual(handled, [second!.id]);
+    const [left] = await bus.deadLetters('replay', 10);
+    assert.equal(left?.envelope.id, first!.id);
+    assert.equal(await bus.deadLetterCount('replay'), 1);
+  });
+
   it('when a group queue exists with another delivery limit, then subscribe rejects and others keep going', async () => {
     const { transport: bus } = transport('mismatch');
     const received: Envelope[] = [];
