@@ -229,7 +229,9 @@ http {
   fastcgi_temp_path ${work}/fastcgi;
   uwsgi_temp_path ${work}/uwsgi;
   scgi_temp_path ${work}/scgi;
-  upstream shop { server 127.0.0.1:${PORTS.upstream}; keepalive 128; }
+  upstream shop { server 127.0.0.1:${PORTS.upstream}; keepalive 128; keepalive_requests 1000000; }
+  # nginx closes a keep-alive connection after 1000 requests by default; the node servers never do.
+  keepalive_requests 1000000;
   server {
     listen 127.0.0.1:${PORTS.nginx};
     location / {
@@ -359,7 +361,11 @@ async function fixedRate(target: Target, rate: number, seconds: number): Promise
   let sent = 0;
   const started = performance.now();
   let finished!: () => void;
-  const done = new Promise<void>((resolve) => (finished = resolve));
+  let failed!: (error: Error) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    finished = resolve;
+    failed = reject;
+  });
 
   const dispatch = () => {
     while (due.length > 0 && idle.length > 0) idle.pop()!.send(due.shift()!);
@@ -374,7 +380,7 @@ async function fixedRate(target: Target, rate: number, seconds: number): Promise
       this.socket.setNoDelay(true);
       this.socket.on('data', (chunk: Buffer) => this.#receive(chunk));
       this.socket.on('error', (error) => {
-        throw new Error(`${target.name}: ${error.message}`);
+        failed(new Error(`${target.name}: ${error.message}`));
       });
     }
 
@@ -390,7 +396,10 @@ async function fixedRate(target: Target, rate: number, seconds: number): Promise
       if (end === -1) return;
       const head = this.#buffer.subarray(0, end).toString('latin1');
       const length = /\r\ncontent-length: *(\d+)/i.exec(head);
-      if (length === null || !head.startsWith('HTTP/1.1 200')) throw new Error(`${target.name}: ${head}`);
+      if (length === null || !head.startsWith('HTTP/1.1 200')) {
+        failed(new Error(`${target.name}: ${head}`));
+        return;
+      }
       if (this.#buffer.length < end + 4 + Number(length[1])) return;
       this.#buffer = Buffer.alloc(0);
       latencies.push(performance.now() - this.#dueAt);
@@ -408,7 +417,9 @@ async function fixedRate(target: Target, rate: number, seconds: number): Promise
     dispatch();
     if (sent === total) clearInterval(timer);
   }, 1);
-  await done;
-  for (const connection of pool) connection.socket.destroy();
+  await done.finally(() => {
+    clearInterval(timer);
+    for (const connection of pool) connection.socket.destroy();
+  });
   return latencies;
 }
