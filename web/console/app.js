@@ -2,7 +2,17 @@
 // resume), messaging (lag, parked, dead letters, replay), config (edit, validate, diff, apply, history), the
 // audit and, on the local profile, the break panel. Built on the admin API (docs/api.md, "Admin API").
 import { ApiError, SESSION_EXPIRED, createApi } from '/shared/api.js';
-import { $, announce, formatDuration, formatTime, h, pollUntil, replace, svg } from '/shared/dom.js';
+import {
+  $,
+  announce,
+  dataTable,
+  formatDuration,
+  formatTime,
+  h,
+  pollUntil,
+  replace,
+  svg,
+} from '/shared/dom.js';
 import { timelineFigure } from '/shared/timeline.js';
 
 const api = createApi();
@@ -226,51 +236,34 @@ async function fleetView(_match, _query, signal, title) {
     }
     replace(
       body,
-      h(
-        'table',
-        { id: 'fleet' },
-        h('caption', {}, `${items.length} instances`),
-        h(
-          'thead',
-          {},
+      dataTable({
+        attributes: { id: 'fleet' },
+        caption: `${items.length} instances`,
+        columns: ['Service', 'Instance', 'Health', 'Version', 'Up for', 'Address'],
+        rows: items,
+        rowAttributes: (item) => ({ dataset: { service: item.service, instance: item.id } }),
+        cells: (item) => [
+          h('td', {}, item.service),
+          h('td', { class: 'mono' }, item.id),
           h(
-            'tr',
+            'td',
             {},
-            ['Service', 'Instance', 'Health', 'Version', 'Up for', 'Address'].map((t) =>
-              h('th', { scope: 'col' }, t),
-            ),
-          ),
-        ),
-        h(
-          'tbody',
-          {},
-          items.map((item) =>
             h(
-              'tr',
-              { dataset: { service: item.service, instance: item.id } },
-              h('td', {}, item.service),
-              h('td', { class: 'mono' }, item.id),
-              h(
-                'td',
-                {},
-                h(
-                  'span',
-                  {
-                    class: `health ${item.health}`,
-                    title: Object.entries(item.checks)
-                      .map(([k, v]) => `${k}: ${v}`)
-                      .join('\n'),
-                  },
-                  item.health,
-                ),
-              ),
-              h('td', {}, item.version ?? '–'),
-              h('td', {}, item.uptimeSeconds === null ? '–' : formatDuration(item.uptimeSeconds * 1000)),
-              h('td', { class: 'mono' }, item.url),
+              'span',
+              {
+                class: `health ${item.health}`,
+                title: Object.entries(item.checks)
+                  .map(([k, v]) => `${k}: ${v}`)
+                  .join('\n'),
+              },
+              item.health,
             ),
           ),
-        ),
-      ),
+          h('td', {}, item.version ?? '–'),
+          h('td', {}, item.uptimeSeconds === null ? '–' : formatDuration(item.uptimeSeconds * 1000)),
+          h('td', { class: 'mono' }, item.url),
+        ],
+      }),
     );
   });
 }
@@ -326,44 +319,29 @@ async function resilienceView(_match, _query, signal, title) {
       breakers,
       state.upstreams.length === 0
         ? h('p', {}, 'The gateway has called no upstream yet.')
-        : h(
-            'table',
-            { id: 'breakers' },
-            h(
-              'thead',
-              {},
+        : dataTable({
+            attributes: { id: 'breakers' },
+            columns: ['Upstream', 'Breaker', 'Recent failures'],
+            rows: state.upstreams,
+            rowAttributes: (upstream) => ({ dataset: { upstream: upstream.service } }),
+            cells: (upstream) => [
+              h('td', {}, upstream.service),
+              h('td', {}, h('span', { class: `health ${upstream.breaker}` }, upstream.breaker)),
               h(
-                'tr',
+                'td',
                 {},
-                ['Upstream', 'Breaker', 'Recent failures'].map((t) => h('th', { scope: 'col' }, t)),
+                upstream.recentFailures.length === 0
+                  ? 'none'
+                  : h(
+                      'ul',
+                      {},
+                      upstream.recentFailures
+                        .slice(0, 5)
+                        .map((f) => h('li', {}, `${formatTime(f.at)}: ${f.reason}`)),
+                    ),
               ),
-            ),
-            h(
-              'tbody',
-              {},
-              state.upstreams.map((upstream) =>
-                h(
-                  'tr',
-                  { dataset: { upstream: upstream.service } },
-                  h('td', {}, upstream.service),
-                  h('td', {}, h('span', { class: `health ${upstream.breaker}` }, upstream.breaker)),
-                  h(
-                    'td',
-                    {},
-                    upstream.recentFailures.length === 0
-                      ? 'none'
-                      : h(
-                          'ul',
-                          {},
-                          upstream.recentFailures
-                            .slice(0, 5)
-                            .map((f) => h('li', {}, `${formatTime(f.at)}: ${f.reason}`)),
-                        ),
-                  ),
-                ),
-              ),
-            ),
-          ),
+            ],
+          }),
     );
     replace(
       charts,
@@ -412,50 +390,35 @@ async function resilienceView(_match, _query, signal, title) {
 
 function sagaTable(id, sagas, { resumable }) {
   if (sagas.length === 0) return h('p', { id }, 'None.');
-  return h(
-    'table',
-    { id },
-    h(
-      'thead',
-      {},
+  return dataTable({
+    attributes: { id },
+    columns: ['Saga', 'Type', 'Status', 'Started', 'Order', 'Trace', ''],
+    rows: sagas,
+    rowAttributes: (saga) => ({ dataset: { saga: saga.id } }),
+    cells: (saga) => [
+      h('td', { class: 'mono' }, saga.id.slice(0, 8)),
+      h('td', {}, saga.type),
+      h('td', {}, saga.status, saga.failureReason ? ` (${saga.failureReason})` : ''),
+      h('td', {}, formatTime(saga.createdAt)),
+      h('td', {}, saga.orderId ? h('a', { href: `#/sagas/${saga.orderId}` }, 'Timeline') : '–'),
       h(
-        'tr',
+        'td',
         {},
-        ['Saga', 'Type', 'Status', 'Started', 'Order', 'Trace', ''].map((t) => h('th', { scope: 'col' }, t)),
+        saga.traceUrl
+          ? h(
+              'a',
+              { href: saga.traceUrl, target: '_blank', rel: 'noopener noreferrer', class: 'trace-link' },
+              'Trace',
+            )
+          : '–',
       ),
-    ),
-    h(
-      'tbody',
-      {},
-      sagas.map((saga) =>
-        h(
-          'tr',
-          { dataset: { saga: saga.id } },
-          h('td', { class: 'mono' }, saga.id.slice(0, 8)),
-          h('td', {}, saga.type),
-          h('td', {}, saga.status, saga.failureReason ? ` (${saga.failureReason})` : ''),
-          h('td', {}, formatTime(saga.createdAt)),
-          h('td', {}, saga.orderId ? h('a', { href: `#/sagas/${saga.orderId}` }, 'Timeline') : '–'),
-          h(
-            'td',
-            {},
-            saga.traceUrl
-              ? h(
-                  'a',
-                  { href: saga.traceUrl, target: '_blank', rel: 'noopener noreferrer', class: 'trace-link' },
-                  'Trace',
-                )
-              : '–',
-          ),
-          h(
-            'td',
-            {},
-            resumable ? h('button', { type: 'button', onclick: () => resume(saga.id) }, 'Resume') : null,
-          ),
-        ),
+      h(
+        'td',
+        {},
+        resumable ? h('button', { type: 'button', onclick: () => resume(saga.id) }, 'Resume') : null,
       ),
-    ),
-  );
+    ],
+  });
 }
 
 async function resume(id) {
@@ -717,32 +680,16 @@ async function configView(_match, query, signal, title) {
     h('h2', {}, 'History'),
     history.items.length === 0
       ? h('p', {}, 'No change was applied from here yet.')
-      : h(
-          'table',
-          { id: 'history' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ['When', 'Who', 'What changed'].map((t) => h('th', { scope: 'col' }, t)),
-            ),
-          ),
-          h(
-            'tbody',
-            {},
-            history.items.map((entry) =>
-              h(
-                'tr',
-                {},
-                h('td', {}, formatTime(entry.at)),
-                h('td', { class: 'mono' }, entry.actor),
-                h('td', {}, h('pre', { class: 'diff' }, entry.diff.join('\n') || '(no change)')),
-              ),
-            ),
-          ),
-        ),
+      : dataTable({
+          attributes: { id: 'history' },
+          columns: ['When', 'Who', 'What changed'],
+          rows: history.items,
+          cells: (entry) => [
+            h('td', {}, formatTime(entry.at)),
+            h('td', { class: 'mono' }, entry.actor),
+            h('td', {}, h('pre', { class: 'diff' }, entry.diff.join('\n') || '(no change)')),
+          ],
+        }),
     h(
       'details',
       {},
@@ -764,34 +711,18 @@ async function auditView(_match, _query, signal, title) {
       : null,
     audit.items.length === 0
       ? h('p', {}, 'No admin action yet.')
-      : h(
-          'table',
-          { id: 'audit' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ['When', 'Service', 'Who', 'What', 'On what'].map((t) => h('th', { scope: 'col' }, t)),
-            ),
-          ),
-          h(
-            'tbody',
-            {},
-            audit.items.map((item) =>
-              h(
-                'tr',
-                {},
-                h('td', {}, formatTime(item.at)),
-                h('td', {}, item.service),
-                h('td', { class: 'mono' }, item.actor),
-                h('td', {}, item.action),
-                h('td', { class: 'mono' }, item.target),
-              ),
-            ),
-          ),
-        ),
+      : dataTable({
+          attributes: { id: 'audit' },
+          columns: ['When', 'Service', 'Who', 'What', 'On what'],
+          rows: audit.items,
+          cells: (item) => [
+            h('td', {}, formatTime(item.at)),
+            h('td', {}, item.service),
+            h('td', { class: 'mono' }, item.actor),
+            h('td', {}, item.action),
+            h('td', { class: 'mono' }, item.target),
+          ],
+        }),
   );
 }
 
@@ -825,60 +756,42 @@ async function breakView(_match, _query, signal, title) {
       'The supervisor runs every process of this shop; it restarts what stops. Watch the fleet and the sagas while it heals.',
     ),
     result,
-    h(
-      'table',
-      { id: 'instances' },
-      h(
-        'thead',
-        {},
+    dataTable({
+      attributes: { id: 'instances' },
+      columns: ['Service', 'Process', 'Starts', ''],
+      rows: state.instances,
+      rowAttributes: (instance) => ({ dataset: { service: instance.service } }),
+      cells: (instance) => [
+        h('td', {}, instance.service),
+        h('td', {}, instance.running ? `pid ${instance.pid}` : 'not running'),
+        h('td', {}, String(instance.starts)),
         h(
-          'tr',
+          'td',
           {},
-          ['Service', 'Process', 'Starts', ''].map((t) => h('th', { scope: 'col' }, t)),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        state.instances.map((instance) =>
           h(
-            'tr',
-            { dataset: { service: instance.service } },
-            h('td', {}, instance.service),
-            h('td', {}, instance.running ? `pid ${instance.pid}` : 'not running'),
-            h('td', {}, String(instance.starts)),
-            h(
-              'td',
-              {},
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'secondary',
-                  onclick: () =>
-                    breakIt(
-                      { action: 'stop', service: instance.service },
-                      `${instance.service} asked to stop`,
-                    ),
-                },
-                `Stop ${instance.service}`,
-              ),
-              ' ',
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'danger',
-                  onclick: () =>
-                    breakIt({ action: 'kill', service: instance.service }, `${instance.service} killed`),
-                },
-                `Kill ${instance.service}`,
-              ),
-            ),
+            'button',
+            {
+              type: 'button',
+              class: 'secondary',
+              onclick: () =>
+                breakIt({ action: 'stop', service: instance.service }, `${instance.service} asked to stop`),
+            },
+            `Stop ${instance.service}`,
+          ),
+          ' ',
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'danger',
+              onclick: () =>
+                breakIt({ action: 'kill', service: instance.service }, `${instance.service} killed`),
+            },
+            `Kill ${instance.service}`,
           ),
         ),
-      ),
-    ),
+      ],
+    }),
     h(
       'button',
       {

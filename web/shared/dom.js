@@ -47,6 +47,43 @@ export function replace(element, ...children) {
   return element;
 }
 
+/**
+ * A data table: one header row of `columns` (each a `th scope=col`), then one row per item of `rows` with the
+ * cells `cells(row)` gives (a `th scope=row` among them names the row) and the attributes `rowAttributes(row)`
+ * gives (the data-* keys tests find rows by). `caption` names the table; `captionHidden` keeps that name for
+ * screen readers only, where the page's heading already says it.
+ * @returns {HTMLTableElement}
+ */
+export function dataTable({
+  attributes = {},
+  caption,
+  captionHidden = false,
+  columns,
+  rows,
+  rowAttributes,
+  cells,
+}) {
+  return h(
+    'table',
+    attributes,
+    caption === undefined ? null : h('caption', captionHidden ? { class: 'visually-hidden' } : {}, caption),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        columns.map((column) => h('th', { scope: 'col' }, column)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((row) => h('tr', rowAttributes?.(row) ?? {}, cells(row))),
+    ),
+  );
+}
+
 export const $ = (selector, root = document) => root.querySelector(selector);
 export const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
 

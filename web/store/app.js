@@ -1,7 +1,7 @@
 // Souk's storefront: the catalog, a product's page, accounts, the cart and checkout with the test cards, my
 // orders with their live status and timeline, and the notifications feed. One page; the hash names the view.
 import { ApiError, SESSION_EXPIRED, createApi, newIdempotencyKey } from '/shared/api.js';
-import { $, announce, formatMoney, formatTime, h, pollUntil, replace } from '/shared/dom.js';
+import { $, announce, dataTable, formatMoney, formatTime, h, pollUntil, replace } from '/shared/dom.js';
 
 const api = createApi();
 const main = $('#main');
@@ -462,73 +462,54 @@ function cartView() {
   const total = lines.reduce((sum, line) => sum + line.price.amount * line.quantity, 0);
   const status = h('div', { class: 'checkout-status', role: 'status', 'aria-live': 'polite' });
 
-  const table = h(
-    'table',
-    { class: 'cart' },
-    h('caption', { class: 'visually-hidden' }, 'Items in your cart'),
-    h(
-      'thead',
-      {},
+  const table = dataTable({
+    attributes: { class: 'cart' },
+    caption: 'Items in your cart',
+    captionHidden: true,
+    columns: ['Product', 'Price', 'Quantity', 'Subtotal', ''],
+    rows: lines,
+    cells: (line) => [
+      h('th', { scope: 'row' }, h('a', { href: `#/products/${line.productId}` }, line.name)),
+      h('td', {}, formatMoney(line.price)),
       h(
-        'tr',
+        'td',
         {},
-        ['Product', 'Price', 'Quantity', 'Subtotal', ''].map((t) => h('th', { scope: 'col' }, t)),
+        h('input', {
+          type: 'number',
+          min: 1,
+          max: 1000,
+          value: line.quantity,
+          id: `quantity-${line.productId}`,
+          class: 'quantity',
+          'aria-label': `Quantity of ${line.name}`,
+          onchange: (event) => {
+            const quantity = Math.max(1, Math.min(1000, Math.floor(Number(event.target.value) || 1)));
+            cart.setQuantity(line.productId, quantity);
+            void render(`#quantity-${line.productId}`);
+          },
+        }),
       ),
-    ),
-    h(
-      'tbody',
-      {},
-      lines.map((line) =>
+      h('td', {}, formatMoney({ amount: line.price.amount * line.quantity, currency: line.price.currency })),
+      h(
+        'td',
+        {},
         h(
-          'tr',
-          {},
-          h('th', { scope: 'row' }, h('a', { href: `#/products/${line.productId}` }, line.name)),
-          h('td', {}, formatMoney(line.price)),
-          h(
-            'td',
-            {},
-            h('input', {
-              type: 'number',
-              min: 1,
-              max: 1000,
-              value: line.quantity,
-              id: `quantity-${line.productId}`,
-              class: 'quantity',
-              'aria-label': `Quantity of ${line.name}`,
-              onchange: (event) => {
-                const quantity = Math.max(1, Math.min(1000, Math.floor(Number(event.target.value) || 1)));
-                cart.setQuantity(line.productId, quantity);
-                void render(`#quantity-${line.productId}`);
-              },
-            }),
-          ),
-          h(
-            'td',
-            {},
-            formatMoney({ amount: line.price.amount * line.quantity, currency: line.price.currency }),
-          ),
-          h(
-            'td',
-            {},
-            h(
-              'button',
-              {
-                type: 'button',
-                class: 'secondary',
-                'aria-label': `Remove ${line.name}`,
-                onclick: () => {
-                  cart.setQuantity(line.productId, 0);
-                  announce(`Removed ${line.name}.`);
-                  void render('.cart button, #main h1');
-                },
-              },
-              'Remove',
-            ),
-          ),
+          'button',
+          {
+            type: 'button',
+            class: 'secondary',
+            'aria-label': `Remove ${line.name}`,
+            onclick: () => {
+              cart.setQuantity(line.productId, 0);
+              announce(`Removed ${line.name}.`);
+              void render('.cart button, #main h1');
+            },
+          },
+          'Remove',
         ),
       ),
-    ),
-  );
+    ],
+  });
 
   const checkout = session
     ? h(
@@ -681,39 +662,24 @@ async function ordersView(_match, query, signal) {
     h('h1', {}, 'My orders'),
     page.items.length === 0
       ? h('p', {}, 'You have no orders yet. ', h('a', { href: '#/' }, 'Browse the catalog'))
-      : h(
-          'table',
-          { class: 'orders' },
-          h('caption', { class: 'visually-hidden' }, 'Your orders, newest first'),
-          h(
-            'thead',
-            {},
+      : dataTable({
+          attributes: { class: 'orders' },
+          caption: 'Your orders, newest first',
+          captionHidden: true,
+          columns: ['Order', 'Placed', 'Items', 'Total', 'Status'],
+          rows: page.items,
+          cells: (order) => [
             h(
-              'tr',
-              {},
-              ['Order', 'Placed', 'Items', 'Total', 'Status'].map((t) => h('th', { scope: 'col' }, t)),
+              'th',
+              { scope: 'row' },
+              h('a', { href: `#/orders/${order.id}` }, `Order ${order.id.slice(0, 8)}`),
             ),
-          ),
-          h(
-            'tbody',
-            {},
-            page.items.map((order) =>
-              h(
-                'tr',
-                {},
-                h(
-                  'th',
-                  { scope: 'row' },
-                  h('a', { href: `#/orders/${order.id}` }, `Order ${order.id.slice(0, 8)}`),
-                ),
-                h('td', {}, formatTime(order.createdAt)),
-                h('td', {}, String(order.items.reduce((sum, item) => sum + item.quantity, 0))),
-                h('td', {}, formatMoney(order.total)),
-                h('td', {}, statusBadge(order.status)),
-              ),
-            ),
-          ),
-        ),
+            h('td', {}, formatTime(order.createdAt)),
+            h('td', {}, String(order.items.reduce((sum, item) => sum + item.quantity, 0))),
+            h('td', {}, formatMoney(order.total)),
+            h('td', {}, statusBadge(order.status)),
+          ],
+        }),
     page.nextCursor
       ? h(
           'nav',
@@ -743,41 +709,26 @@ async function orderView(match, _query, signal) {
   timeline.append(timelineBody);
   let cancelling = false;
 
-  const items = h(
-    'table',
-    { class: 'order-items' },
-    h('caption', { class: 'visually-hidden' }, 'Items in this order'),
-    h(
-      'thead',
-      {},
+  const items = dataTable({
+    attributes: { class: 'order-items' },
+    caption: 'Items in this order',
+    captionHidden: true,
+    columns: ['Product', 'Unit price', 'Quantity'],
+    rows: order.items,
+    cells: (item) => [
       h(
-        'tr',
-        {},
-        ['Product', 'Unit price', 'Quantity'].map((t) => h('th', { scope: 'col' }, t)),
-      ),
-    ),
-    h(
-      'tbody',
-      {},
-      order.items.map((item) =>
+        'th',
+        { scope: 'row' },
         h(
-          'tr',
-          {},
-          h(
-            'th',
-            { scope: 'row' },
-            h(
-              'a',
-              { href: `#/products/${item.productId}` },
-              names.get(item.productId) ?? `Product ${item.productId.slice(0, 8)}`,
-            ),
-          ),
-          h('td', {}, formatMoney(item.unitPrice)),
-          h('td', {}, String(item.quantity)),
+          'a',
+          { href: `#/products/${item.productId}` },
+          names.get(item.productId) ?? `Product ${item.productId.slice(0, 8)}`,
         ),
       ),
-    ),
-  );
+      h('td', {}, formatMoney(item.unitPrice)),
+      h('td', {}, String(item.quantity)),
+    ],
+  });
 
   const update = (next) => {
     const changed = next.status !== order.status;
