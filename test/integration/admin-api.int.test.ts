@@ -15,7 +15,7 @@ import { buildInventory } from '@souk/inventory';
 import { buildOrders } from '@souk/orders';
 import { buildPayments } from '@souk/payments';
 import { buildUsers } from '@souk/users';
-import { createProduct } from './shop-data.ts';
+import { CUSTOMER_PASSWORD, createProduct, placeOrderAs, registerCustomer } from './shop-data.ts';
 
 type Built<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 
@@ -143,13 +143,8 @@ describe('the admin API through the gateway', () => {
 
     adminToken = await login(ADMIN.email, ADMIN.password);
     const email = `${randomUUID()}@example.com`;
-    const registered = await call('POST', '/api/users', undefined, {
-      email,
-      password: 'a-long-password-1',
-      name: 'Customer',
-    });
-    customerId = registered.body.id as string;
-    customerToken = await login(email, 'a-long-password-1');
+    customerId = await registerCustomer(users, email);
+    customerToken = await login(email, CUSTOMER_PASSWORD);
   });
 
   after(async () => {
@@ -228,20 +223,7 @@ describe('the admin API through the gateway', () => {
 
   it('when a saga is stuck past the deadline, then it is listed as stuck and a resume drives it to the end, audited', async () => {
     const productId = await createProduct(inventory, 10);
-    const placed = await stalled.app.inject({
-      method: 'POST',
-      url: '/api/orders',
-      headers: {
-        'x-souk-identity': stalled.identity.sign({
-          kind: 'user',
-          sub: customerId,
-          role: 'customer',
-          exp: Math.floor(Date.now() / 1000) + 600,
-        }),
-        'idempotency-key': randomUUID(),
-      },
-      payload: { items: [{ productId, quantity: 1 }], payment: { card: TEST_CARDS.approves } },
-    });
+    const placed = await placeOrderAs(stalled, customerId, productId);
     assert.equal(placed.statusCode, 202, placed.body);
     const orderId = placed.json<{ id: string }>().id;
     const stuck = async () =>
