@@ -14,7 +14,7 @@ import { buildInventory } from '@souk/inventory';
 import { buildOrders } from '@souk/orders';
 import { buildPayments } from '@souk/payments';
 import { buildUsers } from '@souk/users';
-import { createProduct, registerCustomer } from './shop-data.ts';
+import { createProduct, identityHeader, registerCustomer } from './shop-data.ts';
 
 type Built<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 
@@ -36,7 +36,6 @@ describe('live settings', () => {
   let inventory: Built<typeof buildInventory>;
   let payments: Built<typeof buildPayments>;
   let orders: Built<typeof buildOrders>;
-  const exp = () => Math.floor(Date.now() / 1000) + 600;
 
   const database = async (label: string) => {
     const created = await createTestDatabase(label);
@@ -134,14 +133,7 @@ describe('live settings', () => {
 
     /** An order whose card never answers: each charge attempt times out, so it ends CANCELLED, its reason counting them. */
     const cancelledReason = async () => {
-      const headers = {
-        'x-souk-identity': orders.identity.sign({
-          kind: 'user',
-          sub: customer,
-          role: 'customer',
-          exp: exp(),
-        }),
-      };
+      const headers = identityHeader(orders, customer);
       const placed = await orders.app.inject({
         method: 'POST',
         url: '/api/orders',

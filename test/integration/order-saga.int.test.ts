@@ -8,7 +8,7 @@ import { buildInventory } from '@souk/inventory';
 import { buildOrders } from '@souk/orders';
 import { buildPayments } from '@souk/payments';
 import { buildUsers } from '@souk/users';
-import { createProduct as createProductIn, registerCustomer } from './shop-data.ts';
+import { createProduct as createProductIn, identityHeader, registerCustomer } from './shop-data.ts';
 
 type Built<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 
@@ -19,13 +19,10 @@ describe('the order saga with real participants', () => {
   let payments: Built<typeof buildPayments>;
   let orders: Built<typeof buildOrders>;
   let ordersEnv: NodeJS.ProcessEnv;
-  const exp = () => Math.floor(Date.now() / 1000) + 600;
   let userId: string;
   const newCustomer = () => registerCustomer(users);
 
-  const as = (sub: string, role: 'customer' | 'admin' = 'customer') => ({
-    'x-souk-identity': orders.identity.sign({ kind: 'user', sub, role, exp: exp() }),
-  });
+  const as = (sub: string, role: 'customer' | 'admin' = 'customer') => identityHeader(orders, sub, role);
 
   const database = async (label: string) => {
     const created = await createTestDatabase(label);
@@ -92,14 +89,7 @@ describe('the order saga with real participants', () => {
     (
       await payments.app.inject({
         url: `/api/payments?orderId=${orderId}`,
-        headers: {
-          'x-souk-identity': payments.identity.sign({
-            kind: 'user',
-            sub: user,
-            role: 'customer',
-            exp: exp(),
-          }),
-        },
+        headers: identityHeader(payments, user),
       })
     ).json<{ items: { status: string; amount: { amount: number } }[] }>().items;
 
