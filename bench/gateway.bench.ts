@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '@souk/contracts';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { histogramSvg, histogramText } from './lib/chart.ts';
+import { histogramSvg, histogramText, quantile } from './lib/chart.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,8 +36,6 @@ const PORTS = { upstream: 17001, nginx: 17002, gateway: 17003 } as const;
 const PRODUCT_PATH = '/api/products/5f0c6a4e-8f1d-4a57-9c1e-3f2b7d9e8a10';
 const say = (line: string) => console.log(`  ${line}`);
 const ms = (value: number) => Number(value.toFixed(2));
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 /** One load target: where wrk points and the headers it sends. */
 interface Target {

@@ -18,7 +18,7 @@ import { createPool, deleteAmqpTopology, type Pool } from '@souk/chassis';
 import { TEST_CARDS } from '@souk/contracts';
 import { cpuSeconds, memoryBytes, startShop, type Shop } from '@souk/supervisor';
 import { parseInstances, startFleet } from '@souk/supervisor/fleet';
-import { histogramSvg, histogramText } from './lib/chart.ts';
+import { histogramSvg, histogramText, quantile } from './lib/chart.ts';
 
 const { values } = parseArgs({
   options: {
@@ -361,7 +361,6 @@ async function measure(target: Target) {
   );
 
   const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   const memory = await target.memory();
   const summary = {
     profile: target.profile,
@@ -377,9 +376,9 @@ async function measure(target: Target) {
       orders: latencies.length,
     },
     latencyMs: {
-      p50: Math.round(at(0.5)),
-      p90: Math.round(at(0.9)),
-      p99: Math.round(at(0.99)),
+      p50: Math.round(quantile(sorted, 0.5)),
+      p90: Math.round(quantile(sorted, 0.9)),
+      p99: Math.round(quantile(sorted, 0.99)),
       max: Math.round(sorted.at(-1)!),
     },
     outcomes: Object.fromEntries(outcomes),

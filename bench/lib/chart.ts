@@ -14,7 +14,11 @@ export interface HistogramSummary {
   profile?: string;
 }
 
-export function buckets(sorted: number[], count = 24) {
+/** The value at quantile q (0…1) of latencies sorted ascending: the nearest rank, never past the last. */
+export const quantile = (sorted: readonly number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+function buckets(sorted: number[], count = 24) {
   const max = sorted.at(-1)!;
   // Whole milliseconds when latencies run long; finer steps for sub-millisecond ones.
   const width = max >= count ? Math.ceil(max / count) : Math.max(0.05, Number((max / count).toPrecision(1)));
