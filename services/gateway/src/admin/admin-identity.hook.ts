@@ -11,8 +11,8 @@ export function adminIdentityHook(app: App, verifier: AccessTokenVerifier, signe
     if (!request.url.startsWith('/api/admin/') || request.routeOptions.url === PROXIED) return;
     const authorization = request.headers.authorization;
     if (authorization === undefined) return;
-    // An invalid or expired token throws the verifier's 401 problem.
-    const caller = verifier.lookup(authorization) ?? (await verifier.verify(authorization));
+    // An invalid or expired token throws the verifier's 401 problem; a token verified before is not parsed again.
+    const caller = await verifier.verify(authorization);
     request.identity = signer.verify(caller.identity);
   });
 }
