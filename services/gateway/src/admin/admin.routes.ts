@@ -9,6 +9,7 @@ import {
   listAdminActions,
   recordAdminAction,
   requireAdmin,
+  withTimeout,
   type AuditEntry,
   type IdentitySigner,
   type Pool,
@@ -168,6 +169,9 @@ export function adminRoutes(app: App, options: AdminRoutesOptions): void {
   );
 }
 
+/** How long the supervisor gets to answer, its body included. */
+const SUPERVISOR_TIMEOUT_MS = 20_000;
+
 const UNAVAILABLE =
   'The break panel exists only in the local profile (npm start), where the supervisor runs every process; a fleet or a container has no supervisor to ask.';
 
@@ -177,18 +181,19 @@ async function callSupervisor(
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: unknown }> {
-  let response: Response;
   try {
-    response = await fetch(new URL(path, control.url), {
-      method,
-      headers: { 'x-souk-control-secret': control.secret, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(20_000),
+    return await withTimeout(SUPERVISOR_TIMEOUT_MS, async (signal) => {
+      const response = await fetch(new URL(path, control.url), {
+        method,
+        headers: { 'x-souk-control-secret': control.secret, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal,
+      });
+      return { status: response.status, body: await response.json().catch(() => ({})) };
     });
   } catch {
     throw new ProblemError(503, 'SUPERVISOR_UNAVAILABLE', 'The supervisor did not answer.');
   }
-  return { status: response.status, body: await response.json().catch(() => ({})) };
 }
 
 function supervisorProblem(status: number, body: unknown): ProblemError {
