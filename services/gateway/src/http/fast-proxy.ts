@@ -161,7 +161,7 @@ export function startFastProxy(options: FastProxyOptions): FrontHandler {
   function countRequest(ip: string, caller: VerifiedCaller | null): Promise<RateLimitCount> {
     return new Promise((resolve, reject) => {
       // GET and HEAD have no stricter per-IP bucket (those are for logins and registrations).
-      options.count({ bucket: undefined, userKey: caller?.rateLimitKey, ip }, (error, count) => {
+      options.count({ userKey: caller?.rateLimitKey, ip }, (error, count) => {
         if (error !== null || count === undefined) reject(error ?? new Error('the request was not counted'));
         else resolve(count);
       });

@@ -157,13 +157,13 @@ export async function registerProxyRoute(app: App, options: ProxyOptions): Promi
 }
 
 /** The stricter per-IP bucket of a request, by its method and normalised target; undefined for most. */
-export function ipBucket(method: string, target: string): IpBucket | undefined {
+function ipBucket(method: string, target: string): IpBucket | undefined {
   const query = target.indexOf('?');
   return IP_BUCKETS.get(`${method} ${query === -1 ? target : target.slice(0, query)}`);
 }
 
 /** What a client is told when its route's service cannot answer: 504 on a timeout, else 503 with Retry-After. */
-export function upstreamProblem(
+function upstreamProblem(
   error: UpstreamUnavailableError,
   options: Pick<ProxyOptions, 'breakerRetryAfterSeconds'>,
 ): ProblemError {

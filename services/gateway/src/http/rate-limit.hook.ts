@@ -44,11 +44,11 @@ export interface RateLimitCount {
 
 /**
  * Counts a request made without fastify (the proxy fast path) in the same counters as the check, as the
- * client `ip` or `userKey`, in `bucket`'s stricter limit when there is one. Calls back at once when the
- * counters are in memory, after a Redis round trip when they are shared.
+ * client `ip` or `userKey`, in the general limit (the fast path takes no request with a stricter per-IP
+ * bucket). Calls back at once when the counters are in memory, after a Redis round trip when they are shared.
  */
 export type CountRequest = (
-  request: { bucket: IpBucket | undefined; userKey: string | undefined; ip: string },
+  request: { userKey: string | undefined; ip: string },
   done: (error: Error | null, count?: RateLimitCount) => void,
 ) => void;
 
@@ -84,10 +84,10 @@ export async function createRateLimit(
     check: async (request, reply) => {
       await check.call(app, request, reply);
     },
-    count: ({ bucket, userKey: user, ip }, done) => {
-      const max = maxOf(bucket);
+    count: ({ userKey: user, ip }, done) => {
+      const max = maxOf(undefined);
       counters.incr(
-        keyOf(bucket, user, ip),
+        keyOf(undefined, user, ip),
         (error, counted) => {
           if (error !== null || counted === undefined) return done(error ?? new Error('not counted'));
           done(null, {
