@@ -42,7 +42,7 @@ export async function startUsersGrpc(options: {
   /** The service's readiness (its dependencies answer and it is not draining). */
   ready: () => Promise<boolean>;
   /** Calls the listener when the service starts draining. */
-  onDrain?: (listener: () => void) => void;
+  onDrain: (listener: () => void) => void;
 }): Promise<{ port: number; close(): Promise<void> }> {
   const server = new grpc.Server();
   const definition = loadUsersDefinition();
@@ -58,7 +58,7 @@ export async function startUsersGrpc(options: {
     if (!closing) setServing(ready);
   };
   const poll = setInterval(() => void followReadiness(), HEALTH_POLL_MS).unref();
-  options.onDrain?.(() => setServing(false));
+  options.onDrain(() => setServing(false));
 
   server.addService(
     (grpc.loadPackageDefinition(definition) as unknown as UsersProto).souk.users.v1.Users.service,
