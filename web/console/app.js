@@ -9,6 +9,7 @@ import {
   formatDuration,
   formatTime,
   h,
+  hashRoute,
   pollUntil,
   replace,
   svg,
@@ -48,11 +49,7 @@ const NAV = [
 let viewScope = new AbortController();
 let navigated = false;
 
-function currentRoute() {
-  const hash = location.hash.startsWith('#/') ? location.hash.slice(1) : '/fleet';
-  const [path, search = ''] = hash.split('?');
-  return { path, query: new URLSearchParams(search) };
-}
+const currentRoute = () => hashRoute('/fleet');
 
 const go = (path) => {
   location.hash = `#${path}`;

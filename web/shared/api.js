@@ -61,7 +61,7 @@ const PLAIN_WORDS = {
 };
 
 /** Plain words for an API problem: the catalogue's sentence, else the problem's own detail or title. */
-export function plainWords(status, problem, retryAfterSeconds) {
+function plainWords(status, problem, retryAfterSeconds) {
   const known = problem && PLAIN_WORDS[problem.code];
   if (known) return known.replace('{s}', String(retryAfterSeconds ?? 1));
   if (problem && typeof problem.detail === 'string' && problem.detail) return problem.detail;

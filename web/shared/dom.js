@@ -85,7 +85,16 @@ export function dataTable({
 }
 
 export const $ = (selector, root = document) => root.querySelector(selector);
-export const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
+
+/**
+ * The view the location's hash names, `#/path?query`; a hash that is not a path (a skip link's `#main`, or
+ * none) is `defaultPath`.
+ */
+export function hashRoute(defaultPath) {
+  const hash = location.hash.startsWith('#/') ? location.hash.slice(1) : defaultPath;
+  const [path, search = ''] = hash.split('?');
+  return { path, query: new URLSearchParams(search) };
+}
 
 /** `{amount: 1999, currency: 'USD'}` as "$19.99" (the browser's locale, the money's own minor units). */
 export function formatMoney(money) {

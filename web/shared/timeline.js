@@ -63,7 +63,7 @@ function layout(entries, now) {
 }
 
 /** Tick spacing of 1, 2 or 5 times a power of ten, giving about five ticks over `span`. */
-export function tickStep(span) {
+function tickStep(span) {
   const rough = span / 5;
   const power = 10 ** Math.floor(Math.log10(rough));
   return [1, 2, 5, 10].map((m) => m * power).find((step) => step >= rough) ?? 10 * power;

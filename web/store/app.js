@@ -1,7 +1,17 @@
 // Souk's storefront: the catalog, a product's page, accounts, the cart and checkout with the test cards, my
 // orders with their live status and timeline, and the notifications feed. One page; the hash names the view.
 import { ApiError, SESSION_EXPIRED, createApi, newIdempotencyKey } from '/shared/api.js';
-import { $, announce, dataTable, formatMoney, formatTime, h, pollUntil, replace } from '/shared/dom.js';
+import {
+  $,
+  announce,
+  dataTable,
+  formatMoney,
+  formatTime,
+  h,
+  hashRoute,
+  pollUntil,
+  replace,
+} from '/shared/dom.js';
 
 const api = createApi();
 const main = $('#main');
@@ -79,11 +89,7 @@ const routes = [
 ];
 
 /** The view the hash names; a hash that is not a path (the skip link's #main) is the catalog's anchor. */
-function currentRoute() {
-  const hash = location.hash.startsWith('#/') ? location.hash.slice(1) : '/';
-  const [path, search = ''] = hash.split('?');
-  return { path, query: new URLSearchParams(search) };
-}
+const currentRoute = () => hashRoute('/');
 
 function go(path) {
   location.hash = `#${path}`;
