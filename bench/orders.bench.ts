@@ -198,10 +198,7 @@ class ShopProbe {
 
   /** CPU seconds used so far by each service and by PostgreSQL. */
   async cpu(): Promise<Map<string, number>> {
-    const pids: [string, number | undefined][] = [
-      ...[...this.#shop.processes].map(([name, child]): [string, number | undefined] => [name, child.pid]),
-      ['postgres', await this.#shop.database.pid()],
-    ];
+    const pids = await this.#pids();
     const used = new Map<string, number>();
     for (const [name, pid] of pids) if (pid !== undefined) used.set(name, (await cpuSeconds([pid])) ?? 0);
     return used;
@@ -209,16 +206,21 @@ class ShopProbe {
 
   /** PSS of each service and of PostgreSQL (its server processes together), in MiB. */
   async memoryByProcess(): Promise<Record<string, number>> {
-    const pids: [string, number | undefined][] = [
-      ...[...this.#shop.processes].map(([name, child]): [string, number | undefined] => [name, child.pid]),
-      ['postgres', await this.#shop.database.pid()],
-    ];
+    const pids = await this.#pids();
     const mib: Record<string, number> = {};
     for (const [name, pid] of pids) {
       const memory = pid === undefined ? undefined : await memoryBytes([pid]);
       if (memory) mib[name] = Math.round(memory.bytes / 2 ** 20);
     }
     return mib;
+  }
+
+  /** Each service's process id and PostgreSQL's (its postmaster); undefined while one is down. */
+  async #pids(): Promise<[string, number | undefined][]> {
+    return [
+      ...[...this.#shop.processes].map(([name, child]): [string, number | undefined] => [name, child.pid]),
+      ['postgres', await this.#shop.database.pid()],
+    ];
   }
 
   /** Those of `ids` that are terminal now, with the moment the shop stamped them so. */

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startLocalDatabase, type LocalDatabase } from './database.ts';
-import { cpuSeconds, memoryBytes } from './memory.ts';
+import { memoryBytes } from './memory.ts';
 import { waitUntilReady } from './readiness.ts';
 import { loadOrCreateSecrets, type LocalSecrets } from './secrets.ts';
 import { serviceEnvironment } from './service-env.ts';
@@ -46,8 +46,6 @@ export interface Shop {
   processes: ReadonlyMap<ServiceName, ServiceProcess>;
   database: LocalDatabase;
   memory(): Promise<{ bytes: number; processes: number } | undefined>;
-  /** CPU time the services and PostgreSQL used so far (for a benchmark's idle reading). */
-  cpuSeconds(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -142,18 +140,16 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
     throw error;
   }
 
-  const shopPids = async () => {
-    const pids = [...processes.values()].map((child) => child.pid).filter((pid) => pid !== undefined);
-    const postgres = await database.pid();
-    return postgres === undefined ? pids : [...pids, postgres];
-  };
   const shop: Shop = {
     gatewayUrl: `http://localhost:${port('gateway')}`,
     admin: secrets.admin,
     processes,
     database,
-    memory: async () => memoryBytes(await shopPids()),
-    cpuSeconds: async () => cpuSeconds(await shopPids()),
+    async memory() {
+      const pids = [...processes.values()].map((child) => child.pid).filter((pid) => pid !== undefined);
+      const postgres = await database.pid();
+      return memoryBytes(postgres === undefined ? pids : [...pids, postgres]);
+    },
     stop,
   };
   options.say(`Souk is up in ${since(started)}.`);
