@@ -181,17 +181,10 @@ export class AmqpTransport implements MessageTransport {
   }
 
   async deadLetterCount(group: string): Promise<number> {
-    await this.check();
-    const live = this.#live;
-    if (live === undefined) throw new BrokerUnavailableError('not connected to RabbitMQ');
-    // A channel of its own: checking a queue that does not exist closes the channel it was asked on.
-    const channel = await live.connection.createChannel();
-    channel.on('error', () => {});
-    try {
-      return (await channel.checkQueue(this.#topology.deadLetterQueue(group))).messageCount;
-    } finally {
-      await channel.close().catch(() => {});
-    }
+    return this.#withDeadLetters(
+      group,
+      async (channel, queue) => (await channel.checkQueue(queue)).messageCount,
+    );
   }
 
   /**
@@ -245,7 +238,8 @@ export class AmqpTransport implements MessageTransport {
     await this.check();
     const live = this.#live;
     if (live === undefined) throw new BrokerUnavailableError('not connected to RabbitMQ');
-    // A channel of its own: what it got and did not acknowledge goes back to the queue when it closes.
+    // A channel of its own: what it got and did not acknowledge goes back to the queue when it closes, and
+    // checking a queue that does not exist closes only this channel.
     const channel = await live.connection.createConfirmChannel();
     channel.on('error', () => {});
     try {
