@@ -47,7 +47,7 @@ export class Wakeup {
 }
 
 /** How often callers poll while their listen connection is down and notifications may be missed. */
-export const LISTEN_DOWN_POLL_MS = 1000;
+const LISTEN_DOWN_POLL_MS = 1000;
 
 export interface PgListenerOptions {
   pool: Pool;
@@ -73,14 +73,12 @@ export class PgListener {
     this.#options = options;
   }
 
-  /** Whether notifications arrive now; while they do not, callers should poll at their fast pace. */
-  get listening(): boolean {
-    return this.#client !== undefined;
-  }
-
-  /** How long a caller may sleep between polls: `safetyPollMs` while notifications arrive, else `downPollMs`. */
-  pollInterval(safetyPollMs: number, downPollMs = LISTEN_DOWN_POLL_MS): number {
-    return this.listening ? safetyPollMs : Math.min(safetyPollMs, downPollMs);
+  /**
+   * How long a caller may sleep between polls: `safetyPollMs` while notifications arrive (the listen connection
+   * is up), at most LISTEN_DOWN_POLL_MS while they may be missed.
+   */
+  pollInterval(safetyPollMs: number): number {
+    return this.#client !== undefined ? safetyPollMs : Math.min(safetyPollMs, LISTEN_DOWN_POLL_MS);
   }
 
   start(): Promise<void> {
