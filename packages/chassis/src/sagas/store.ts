@@ -338,8 +338,7 @@ export async function sagaOverview(
   db: Queryable,
   options: { deadlineMs: number; limit: number },
 ): Promise<{ inFlight: SagaSummary[]; stuck: SagaSummary[]; finished: SagaSummary[] }> {
-  const select = `SELECT id, type, status, next_step, failure_reason, lease_owner, lease_until, trace_id, state,
-                         created_at, updated_at FROM saga_instances`;
+  const select = `SELECT ${ROW}, lease_owner, lease_until, trace_id, updated_at FROM saga_instances`;
   const unfinished = `status IN ('RUNNING', 'COMPENSATING')`;
   const deadline = `now() - make_interval(secs => $1)`;
   const [inFlight, stuck, finished] = await Promise.all([
@@ -363,17 +362,10 @@ export async function sagaOverview(
   };
 }
 
-interface SummaryRow {
-  id: string;
-  type: string;
-  status: SagaStatus;
-  next_step: number;
-  failure_reason: string | null;
+interface SummaryRow extends SagaRow {
   lease_owner: string | null;
   lease_until: Date | null;
   trace_id: string | null;
-  state: Record<string, unknown>;
-  created_at: Date;
   updated_at: Date;
 }
 
