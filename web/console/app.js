@@ -1,7 +1,7 @@
 // Souk's ops console, for admins: the fleet, resilience (breakers and RED charts), sagas (timeline, trace,
 // resume), messaging (lag, parked, dead letters, replay), config (edit, validate, diff, apply, history), the
 // audit and, on the local profile, the break panel. Built on the admin API (docs/api.md, "Admin API").
-import { ApiError, SESSION_EXPIRED, createApi } from '/shared/api.js';
+import { ApiError, createApi } from '/shared/api.js';
 import {
   $,
   announce,
@@ -109,7 +109,7 @@ function showProblem(title, error) {
 
 function problemNotice(error) {
   const message = error instanceof Error ? error.message : String(error);
-  const expired = error instanceof ApiError && (error.code === SESSION_EXPIRED || error.status === 401);
+  const expired = error instanceof ApiError && error.signedOut;
   const fields = error instanceof ApiError ? (error.problem?.errors ?? []) : [];
   return h(
     'div',

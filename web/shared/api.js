@@ -22,6 +22,11 @@ export class ApiError extends Error {
   get outcomeUnknown() {
     return this.status === 0 || this.status === 502 || this.status === 504;
   }
+
+  /** True when the answer means the person is no longer signed in, so the page offers "Sign in". */
+  get signedOut() {
+    return this.code === SESSION_EXPIRED || this.status === 401;
+  }
 }
 
 /** The session could not be renewed: the person has to sign in again. */

@@ -150,7 +150,7 @@ function show(title, ...children) {
 
 function problemNotice(error) {
   const message = error instanceof Error ? error.message : String(error);
-  const expired = error instanceof ApiError && (error.code === SESSION_EXPIRED || error.status === 401);
+  const expired = error instanceof ApiError && error.signedOut;
   return h(
     'div',
     { class: 'notice error', role: 'alert' },
