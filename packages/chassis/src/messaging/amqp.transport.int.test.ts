@@ -162,15 +162,16 @@ describe('AmqpTransport', { skip: await skipWithoutRabbitMq() }, () => {
 
     const listed = await bus.deadLetters('replay', 10);
     assert.deepEqual(listed.map((dead) => dead.envelope.id).sort(), [first!.id, second!.id].sort());
-    assert.equal(await bus.deadLetterCount('replay'), 2, 'listing takes nothing away');
+    // The broker puts back what the listing's channel got unacknowledged after that channel closes, not before.
+    await eventually(async () => (await bus.deadLetterCount('replay')) === 2, 'listing takes nothing away');
 
     healthy = true;
     assert.equal(await bus.replayDeadLetters('replay', [second!.id]), 1);
     await eventually(() => handled.length === 1, 'the replayed one handled');
     assert.deepEqual(handled, [second!.id]);
+    await eventually(async () => (await bus.deadLetterCount('replay')) === 1, 'the other one left');
     const [left] = await bus.deadLetters('replay', 10);
     assert.equal(left?.envelope.id, first!.id);
-    assert.equal(await bus.deadLetterCount('replay'), 1);
   });
 
   it('when a group queue exists with another delivery limit, then subscribe rejects and others keep going', async () => {

@@ -189,7 +189,7 @@ export class AmqpTransport implements MessageTransport {
 
   /**
    * Reads the dead-letter queue without taking anything: the messages are got unacknowledged and go back when
-   * the channel closes.
+   * the channel closes (the broker requeues them just after, so a count read at once may still miss them).
    */
   async deadLetters(group: string, limit: number): Promise<DeadLetter[]> {
     return this.#withDeadLetters(group, async (channel, queue) => {
