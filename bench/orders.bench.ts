@@ -4,7 +4,7 @@
 // 2 gateways on PostgreSQL, RabbitMQ, Redis and etcd), one after the other in the same run.
 // Options: --orders N (default 600), --concurrency N (default 24), --transport postgres|amqp, --fleet,
 // --idle-seconds N (default 20), --profile DIR (CPU profiles of the services in DIR, summarised by
-// bench/cpu-profile-summary.ts, and PostgreSQL's statements by time per order, from pg_stat_statements).
+// bench/cpu-profile-summary.ts, and PostgreSQL's statements by time and by calls per order, from pg_stat_statements).
 // On the local profile it also prints the cold start, the idle shop's commits and CPU, and PostgreSQL commits and
 // CPU per order (all databases, from pg_stat_database, less the idle rate and the bench's own queries).
 // Writes a latency histogram per profile to bench/results/orders-<profile>.svg.
@@ -179,14 +179,17 @@ class ShopProbe {
     await this.#stats.query('SELECT pg_stat_statements_reset()');
   }
 
-  /** The statements that took PostgreSQL the most time since the reset, per order. */
-  async topStatements(orders: number, limit = 20) {
+  /**
+   * The statements that took PostgreSQL the most time since the reset, or that ran the most often (where the
+   * commits go: each statement outside a transaction is a commit, and so is each COMMIT), per order.
+   */
+  async topStatements(orders: number, by: 'time' | 'calls', limit = 20) {
     this.#queries++;
     const { rows } = await this.#stats.query<{ database: string; calls: number; ms: number; query: string }>(
       `SELECT d.datname AS database, s.calls::float8 AS calls, s.total_exec_time AS ms, s.query
          FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-        ORDER BY s.total_exec_time DESC LIMIT $1`,
-      [limit],
+        ORDER BY CASE WHEN $2 = 'time' THEN s.total_exec_time ELSE s.calls END DESC LIMIT $1`,
+      [limit, by],
     );
     return rows.map((row) => ({
       database: row.database,
@@ -344,7 +347,12 @@ async function measure(target: Target) {
       cpuBoundOrdersPerSecond: Math.round((cpus().length * 1000) / cpuMsPerOrder),
       commits: Number((commits / totalOrders).toFixed(1)),
       commitsByDatabase: Object.fromEntries(byDatabase),
-      ...(profileDir === undefined ? {} : { statements: await probe.topStatements(totalOrders) }),
+      ...(profileDir === undefined
+        ? {}
+        : {
+            statementsByTime: await probe.topStatements(totalOrders, 'time'),
+            statementsByCalls: await probe.topStatements(totalOrders, 'calls', 60),
+          }),
       cpuMs: {
         total: ms(sum(cpu.values())),
         ...Object.fromEntries([...cpu].map(([name, s]) => [name, ms(s)])),
