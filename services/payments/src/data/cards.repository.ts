@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import type { Queryable } from '@souk/chassis';
 import type { TokenisedCard } from '@souk/contracts';
+import { LRUCache } from 'lru-cache';
 import { lastFour } from '../domain/card.model.ts';
 
 /** The card's token: keyed with the internal secret, so it cannot be reversed by trying every number. */
@@ -13,9 +14,17 @@ export interface StoredCard {
   readonly last4: string;
 }
 
+/** How many tokens a vault remembers as stored: a customer's repeat orders need no write. */
+const KNOWN_TOKENS = 10_000;
+
 export class CardVault {
   readonly #db: Queryable;
   readonly #secret: () => string;
+  /**
+   * Tokens this process has seen stored. A card row is never changed or deleted (nothing prunes `cards`) and its
+   * token is derived from the number, so once stored it stays stored: knowing that is never stale.
+   */
+  readonly #stored = new LRUCache<string, true>({ max: KNOWN_TOKENS });
 
   constructor(db: Queryable, secret: () => string) {
     this.#db = db;
@@ -25,10 +34,12 @@ export class CardVault {
   /** Keeps the card (once) and names its token; the caller has checked the number. */
   async tokenise(number: string): Promise<TokenisedCard> {
     const card = { token: cardToken(this.#secret(), number), last4: lastFour(number) };
+    if (this.#stored.has(card.token)) return card;
     await this.#db.query(
       'INSERT INTO cards (token, number, last4) VALUES ($1, $2, $3) ON CONFLICT (token) DO NOTHING',
       [card.token, number, card.last4],
     );
+    this.#stored.set(card.token, true);
     return card;
   }
 }
