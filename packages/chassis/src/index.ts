@@ -104,6 +104,7 @@ export {
   type BackoffPolicy,
 } from '@souk/kit';
 export { RetentionWorker, type RetentionRule } from './retention.ts';
+export { NotifiedCache, type NotifiedCacheOptions } from './notified-cache.ts';
 export * from './tracing/index.ts';
 export { listAdminActions, recordAdminAction, type AdminAction, type AuditEntry } from './admin/audit.ts';
 export { adminPath, redacted } from './plugins/admin.ts';
