@@ -1,8 +1,8 @@
 // Users owns accounts, credentials and the keys that sign access tokens.
-import { createService, type ConfigSource } from '@souk/chassis';
+import { createService, NotifiedCache, type ConfigSource } from '@souk/chassis';
 import Type from 'typebox';
 import { Accounts } from './accounts.ts';
-import { UserRepository } from './data/user.repository.ts';
+import { USERS_CHANGED_CHANNEL, UserRepository, type Account } from './data/user.repository.ts';
 import { pruneSpentRefreshTokens } from './data/refresh-token.repository.ts';
 import { startUsersGrpc } from './grpc/users.grpc.ts';
 import { authRoutes } from './http/auth.routes.ts';
@@ -53,6 +53,9 @@ export const settings = {
   ),
 };
 
+/** How many accounts each instance keeps in memory for GetUser. */
+const ACCOUNTS_KEPT = 10_000;
+
 export async function buildUsers(options: { env?: NodeJS.ProcessEnv; configSource?: ConfigSource } = {}) {
   const env = options.env ?? process.env;
   const service = await createService({
@@ -89,9 +92,21 @@ export async function buildUsers(options: { env?: NodeJS.ProcessEnv; configSourc
   userRoutes(service.app, accounts, db);
   authRoutes(service.app, accounts, db);
 
+  // Orders asks for the account at every order: answer from memory, forgetting an account as soon as its row
+  // changes, whichever instance (or operator) changed it.
+  const users = new UserRepository(db);
+  const accountCache = new NotifiedCache<Account>({
+    name: 'account-cache',
+    pool: db,
+    channel: USERS_CHANGED_CHANNEL,
+    log,
+    max: ACCOUNTS_KEPT,
+    load: (ids) => users.findAccounts(ids),
+  });
+  service.addWorker(accountCache.worker());
   const grpc = await startUsersGrpc({
     ...config.current.grpc,
-    users: new UserRepository(db),
+    findAccount: (id) => accountCache.get(id),
     identity: service.identity,
     log,
     ready: async () => (await service.health.readiness()).ready,

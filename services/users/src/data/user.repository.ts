@@ -27,6 +27,14 @@ const toUser = (row: UserRow): StoredUser => ({
   disabled: row.disabled,
 });
 
+/** What other services learn of an account (GetUser). */
+export interface Account extends User {
+  disabled: boolean;
+}
+
+/** The channel migration 003's trigger notifies with the id of each account updated or deleted. */
+export const USERS_CHANGED_CHANNEL = 'souk_users';
+
 export const publicView = ({ id, email, name, role }: StoredUser): User => ({ id, email, name, role });
 
 export class EmailTakenError extends Error {
@@ -56,6 +64,15 @@ export class UserRepository {
   async findById(id: string): Promise<StoredUser | undefined> {
     const { rows } = await this.#db.query<UserRow>(`SELECT * FROM users WHERE id = $1`, [id]);
     return rows[0] && toUser(rows[0]);
+  }
+
+  /** The accounts of those of `ids` that exist, by id. */
+  async findAccounts(ids: readonly string[]): Promise<Map<string, Account>> {
+    const { rows } = await this.#db.query<Account>(
+      'SELECT id, email, name, role, disabled FROM users WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    return new Map(rows.map((account) => [account.id, account]));
   }
 
   async findByEmail(email: string): Promise<StoredUser | undefined> {

@@ -7,7 +7,7 @@ import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { IDENTITY_HEADER, serveGrpcInSpan, type IdentitySigner, type Logger } from '@souk/chassis';
 import { HealthImplementation } from 'grpc-health-check';
-import type { UserRepository } from '../data/user.repository.ts';
+import type { Account } from '../data/user.repository.ts';
 
 /** The fully qualified name the health service reports this API under, beside the server as a whole (''). */
 export const USERS_GRPC_SERVICE = 'souk.users.v1.Users';
@@ -36,7 +36,8 @@ const HEALTH_POLL_MS = 5000;
 export async function startUsersGrpc(options: {
   host: string;
   port: number;
-  users: UserRepository;
+  /** The account behind an id, when there is one. */
+  findAccount: (id: string) => Promise<Account | undefined>;
   identity: IdentitySigner;
   log: Logger;
   /** The service's readiness (its dependencies answer and it is not draining). */
@@ -65,15 +66,9 @@ export async function startUsersGrpc(options: {
     {
       getUser: (
         call: grpc.ServerUnaryCall<{ id: string }, unknown>,
-        callback: grpc.sendUnaryData<{
-          id: string;
-          email: string;
-          name: string;
-          role: string;
-          disabled: boolean;
-        }>,
+        callback: grpc.sendUnaryData<Account>,
       ) => {
-        // A SERVER span continuing the caller's traceparent, around the lookup and its query.
+        // A SERVER span continuing the caller's traceparent, around the lookup and its query if it needs one.
         void serveGrpcInSpan(USERS_GRPC_SERVICE, 'GetUser', call.metadata, async (answered) => {
           const credential = call.metadata.get(IDENTITY_HEADER)[0];
           const caller = typeof credential === 'string' ? options.identity.verify(credential) : undefined;
@@ -84,20 +79,14 @@ export async function startUsersGrpc(options: {
           }
           const id = call.request.id;
           try {
-            const user = isUuid(id) ? await options.users.findById(id) : undefined;
-            if (user === undefined) {
+            const account = isUuid(id) ? await options.findAccount(id) : undefined;
+            if (account === undefined) {
               answered(grpc.status.NOT_FOUND);
               callback({ code: grpc.status.NOT_FOUND, details: 'no such user' });
               return;
             }
             answered(grpc.status.OK);
-            callback(null, {
-              id: user.id,
-              email: user.email,
-              name: user.name,
-              role: user.role,
-              disabled: user.disabled === true,
-            });
+            callback(null, account);
           } catch (error) {
             options.log.error({ err: error }, 'GetUser failed');
             answered(grpc.status.INTERNAL);
