@@ -1,9 +1,16 @@
 // Inventory: the product catalog, its stock, and the reservations that hold stock for orders.
 import { randomUUID } from 'node:crypto';
-import { createService, type ConfigSource, type Service, type ServiceConfig } from '@souk/chassis';
+import {
+  createService,
+  NotifiedCache,
+  type ConfigSource,
+  type Service,
+  type ServiceConfig,
+} from '@souk/chassis';
+import type { Money } from '@souk/contracts';
 import Type from 'typebox';
 import { seedDemoCatalog } from './data/demo-catalog.seed.ts';
-import { ProductsRepository } from './data/products.repository.ts';
+import { PRICES_CHANGED_CHANNEL, ProductsRepository } from './data/products.repository.ts';
 import { ReservationsRepository } from './data/reservations.repository.ts';
 import { registerPriceRoutes } from './http/prices.routes.ts';
 import { registerProductRoutes } from './http/products.routes.ts';
@@ -16,6 +23,9 @@ export const settings = {
       'Add the demo catalog at start-up when there are no products yet (the local profile); read once at start.',
   }),
 };
+
+/** How many products' prices each instance keeps in memory. */
+const PRICES_KEPT = 10_000;
 
 export type InventoryConfig = ServiceConfig<typeof settings>;
 
@@ -42,7 +52,18 @@ export async function buildInventory(options: InventoryOptions = {}): Promise<Se
     }
     const products = new ProductsRepository(service.db, newId);
     registerProductRoutes(service.app, products);
-    registerPriceRoutes(service.app, products);
+    // Orders asks for the prices at every order: answer from memory, forgetting a price as soon as it changes,
+    // whichever instance (or operator) changed it.
+    const prices = new NotifiedCache<Money>({
+      name: 'price-cache',
+      pool: service.db,
+      channel: PRICES_CHANGED_CHANNEL,
+      log: service.log,
+      max: PRICES_KEPT,
+      load: (ids) => products.prices(ids),
+    });
+    service.addWorker(prices.worker());
+    registerPriceRoutes(service.app, (ids) => prices.getMany(ids));
     registerReservationRoutes(service.app, new ReservationsRepository(service.db));
   } catch (error) {
     await service.stop();

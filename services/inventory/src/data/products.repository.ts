@@ -25,6 +25,9 @@ export const toProduct = (row: ProductRow): Product => ({
   stock: { available: row.available },
 });
 
+/** The channel migration 003's trigger notifies with the id of each product whose price changed or that went. */
+export const PRICES_CHANGED_CHANNEL = 'souk_prices';
+
 export interface CatalogPageQuery {
   limit: number;
   after?: CatalogPosition | undefined;
@@ -46,16 +49,13 @@ export class ProductsRepository {
     return rows[0] && toProduct(rows[0]);
   }
 
-  /** The prices of those of `ids` that exist, in one read. */
-  async prices(ids: readonly string[]): Promise<{ productId: string; price: Product['price'] }[]> {
+  /** The prices of those of `ids` that exist, by product id, in one read. */
+  async prices(ids: readonly string[]): Promise<Map<string, Product['price']>> {
     const { rows } = await this.#db.query<Pick<ProductRow, 'id' | 'price_amount' | 'price_currency'>>(
       'SELECT id, price_amount, price_currency FROM products WHERE id = ANY($1::uuid[])',
       [ids],
     );
-    return rows.map((row) => ({
-      productId: row.id,
-      price: { amount: row.price_amount, currency: row.price_currency },
-    }));
+    return new Map(rows.map((row) => [row.id, { amount: row.price_amount, currency: row.price_currency }]));
   }
 
   /** One page in (name, id) order; `next` is where the following page starts, absent on the last one. */

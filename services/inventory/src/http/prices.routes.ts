@@ -1,10 +1,13 @@
 // Internal: the orders service prices an order's lines in one call. Never routed by the gateway, and refused to
 // anyone without the orders service's credential.
 import { servicesOnly, problemResponses, type App } from '@souk/chassis';
-import { PriceList, PriceQuery } from '@souk/contracts';
-import type { ProductsRepository } from '../data/products.repository.ts';
+import { PriceList, PriceQuery, type Money } from '@souk/contracts';
 
-export function registerPriceRoutes(app: App, products: ProductsRepository): void {
+export function registerPriceRoutes(
+  app: App,
+  /** The prices of those of the ids that exist, by product id. */
+  pricesOf: (productIds: readonly string[]) => Promise<ReadonlyMap<string, Money>>,
+): void {
   app.post(
     '/internal/prices',
     {
@@ -15,6 +18,9 @@ export function registerPriceRoutes(app: App, products: ProductsRepository): voi
         response: { 200: PriceList, ...problemResponses(400, 401, 403) },
       },
     },
-    async (request) => ({ items: await products.prices(request.body.productIds) }),
+    async (request) => {
+      const prices = await pricesOf(request.body.productIds);
+      return { items: [...prices].map(([productId, price]) => ({ productId, price })) };
+    },
   );
 }
