@@ -12,6 +12,7 @@ import { freePort } from './net.ts';
 
 export { freePort };
 import type { ConfigSource } from './config.ts';
+import type { Pool, Transaction } from './db.ts';
 
 /** The machine's PostgreSQL, where tests look when SOUK_TEST_DATABASE_URL names no other. */
 export const DEFAULT_TEST_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -271,3 +272,41 @@ export const MALFORMED_REQUESTS = [
     'INVALID_TEXT',
   ],
 ] as const;
+
+/**
+ * The pool, counting the commits made through it: each statement outside a transaction is one, as PostgreSQL
+ * counts them, and so is each COMMIT.
+ */
+export function countingCommits(pool: Pool): { pool: Pool; readonly commits: number } {
+  let commits = 0;
+  const countedClient = (client: Transaction) =>
+    new Proxy(client, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property);
+        if (property === 'query')
+          return (...args: Parameters<Transaction['query']>) => {
+            if (args[0] === 'COMMIT') commits += 1;
+            return (target.query as (...a: unknown[]) => unknown)(...args);
+          };
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  const counted = new Proxy(pool, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (property === 'query')
+        return (...args: Parameters<Pool['query']>) => {
+          commits += 1;
+          return (target.query as (...a: unknown[]) => unknown)(...args);
+        };
+      if (property === 'connect') return async () => countedClient(await target.connect());
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return {
+    pool: counted,
+    get commits() {
+      return commits;
+    },
+  };
+}

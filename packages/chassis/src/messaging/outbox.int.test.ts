@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { migrate, withTransaction, type Pool } from '../db.ts';
-import { createTestDatabase, type TestDatabase } from '../testing.ts';
+import { countingCommits, createTestDatabase, type TestDatabase } from '../testing.ts';
 import { MESSAGING_MIGRATIONS, Outbox, OutboxRelay, outboxStats, pruneSentOutbox } from './outbox.ts';
 import { eventually, recordingLogger, testPool } from './test-helpers.ts';
 import { UnpublishableMessageError, type Envelope, type MessageTransport } from './transport.ts';
@@ -153,6 +153,33 @@ describe('outbox and relay', () => {
     gate.resolve();
     await eventually(async () => (await unpublished()) === 0, 'marked once the publish resolved');
     assert.equal(transport.published.length, 3);
+  });
+
+  it('when batches follow each other, then each claim marks the batch before it: one commit a batch', async () => {
+    const transport = new RecordingTransport();
+    const counted = countingCommits(db);
+    const busy = new OutboxRelay({
+      db: counted.pool,
+      transport,
+      log,
+      pollIntervalMs: 60_000,
+      markWithinMs: 1_000,
+    });
+    relays.push(busy);
+    busy.start();
+    for (let batch = 1; batch <= 3; batch++) {
+      await addCommitted(2);
+      await eventually(() => transport.batches.length === batch, `batch ${batch} is published`);
+    }
+    const commits = counted.commits;
+    assert.equal(await unpublished(), 2, 'the last batch waits for a claim to mark it');
+    await eventually(async () => (await unpublished()) === 0, 'marked on its own when no claim came', 3000);
+    assert.equal(counted.commits - commits, 1, 'the lone mark');
+    assert.equal(
+      commits,
+      4,
+      'the first claim, which found nothing, then one claim a batch, marking the one before',
+    );
   });
 
   it('when the relay publishes, then it holds no transaction: another session can lock the rows meanwhile', async () => {

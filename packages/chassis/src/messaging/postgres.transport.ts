@@ -16,6 +16,7 @@ import {
   type ResolvedSubscription,
   type Subscription,
 } from './transport.ts';
+import { Settlements } from './settlements.ts';
 import { PgListener, Wakeup } from './wakeups.ts';
 
 export const BUS_MIGRATIONS = new URL('./bus-migrations/', import.meta.url);
@@ -35,6 +36,11 @@ export interface PostgresTransportOptions {
   pollIntervalMs?: number;
   /** How long a claimed delivery stays invisible to others without its consumer renewing the lease. */
   visibilityTimeoutMs?: number;
+  /**
+   * The longest a handled delivery waits to be acknowledged by its group's next claim before it is acknowledged
+   * on its own; default 100 ms. A busy group so pays one commit for a claim and the acknowledgements before it.
+   */
+  acknowledgeWithinMs?: number;
   /** Delay before redelivering a failed message; default 1 s doubling up to 30 s, jittered. */
   retry?: BackoffPolicy;
   /** How long `close()` waits for running handlers; the rest are redelivered after their lease. Default 10 s. */
@@ -106,6 +112,7 @@ interface Settings {
   /** The wait between polls now: slow while notifications arrive. */
   pollInterval: () => number;
   visibilityTimeoutMs: number;
+  acknowledgeWithinMs: number;
   retry: BackoffPolicy;
 }
 
@@ -135,6 +142,7 @@ export class PostgresTransport implements MessageTransport {
       log: options.log,
       pollInterval: () => this.#listener.pollInterval(options.pollIntervalMs ?? 10_000),
       visibilityTimeoutMs: options.visibilityTimeoutMs ?? 30_000,
+      acknowledgeWithinMs: options.acknowledgeWithinMs ?? 100,
       retry: options.retry ?? { baseDelayMs: 1000, maxDelayMs: 30_000 },
     };
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
@@ -274,14 +282,19 @@ class GroupConsumer {
   #leaseTimer: NodeJS.Timeout | undefined;
   /** Whether the last claim took as many deliveries as it had slots for, so that more may be waiting. */
   #mayHaveMore = true;
-  /** Handled deliveries waiting to be deleted: gathered while a delete is under way, then deleted together. */
-  readonly #acks: { delivery: Claimed; acknowledged: () => void }[] = [];
-  #acking = false;
+  /** Handled deliveries not yet deleted: the next claim deletes them. */
+  readonly #acks: Settlements<Claimed>;
 
   constructor(subscription: ResolvedSubscription, settings: Settings) {
     this.group = subscription.group;
     this.#subscription = subscription;
     this.#settings = settings;
+    this.#acks = new Settlements({
+      write: (handled) => this.#deleteAcknowledged(handled),
+      withinMs: settings.acknowledgeWithinMs,
+      log: settings.log,
+      what: `acknowledging ${this.group}'s messages`,
+    });
   }
 
   start(): void {
@@ -304,6 +317,7 @@ class GroupConsumer {
       Promise.all([...this.#inFlight.values()].map((entry) => entry.done)),
     ));
     clearInterval(this.#leaseTimer);
+    await this.#acks.flush();
     if (abandoned)
       this.#settings.log.warn(
         { group: this.group, inFlight: this.#inFlight.size },
@@ -336,24 +350,33 @@ class GroupConsumer {
     }
   }
 
+  /** One short transaction: deletes the deliveries handled since the last claim, and leases the next ones. */
   async #claim(limit: number): Promise<Claimed[]> {
-    const { rows } = await this.#settings.pool.query<Claimed>(
-      `WITH next AS (
-         SELECT group_name, message_position FROM bus_deliveries
-          WHERE group_name = $1 AND status = 'pending' AND available_at <= now()
-            AND (locked_until IS NULL OR locked_until <= now())
-          ORDER BY message_position
-          LIMIT $2
-          FOR UPDATE SKIP LOCKED)
-       UPDATE bus_deliveries d
-          SET attempts = d.attempts + 1, locked_until = now() + $3 * interval '1 millisecond'
-         FROM next, bus_messages m
-        WHERE d.group_name = next.group_name AND d.message_position = next.message_position
-          AND m.position = d.message_position
-       RETURNING d.message_position AS position, d.attempts, m.envelope`,
-      [this.group, limit, this.#settings.visibilityTimeoutMs],
-    );
-    return rows.sort((a, b) => a.position - b.position);
+    const handled = this.#acks.take();
+    try {
+      const { rows } = await this.#settings.pool.query<Claimed>(
+        `WITH acknowledged AS (${deleteHandled('$4', '$5')}),
+         next AS (
+           SELECT group_name, message_position FROM bus_deliveries
+            WHERE group_name = $1 AND status = 'pending' AND available_at <= now()
+              AND (locked_until IS NULL OR locked_until <= now())
+              AND message_position <> ALL($4::bigint[])
+            ORDER BY message_position
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED)
+         UPDATE bus_deliveries d
+            SET attempts = d.attempts + 1, locked_until = now() + $3 * interval '1 millisecond'
+           FROM next, bus_messages m
+          WHERE d.group_name = next.group_name AND d.message_position = next.message_position
+            AND m.position = d.message_position
+         RETURNING d.message_position AS position, d.attempts, m.envelope`,
+        [this.group, limit, this.#settings.visibilityTimeoutMs, ...handledColumns(handled)],
+      );
+      return rows.sort((a, b) => a.position - b.position);
+    } catch (error) {
+      this.#acks.putBack(handled);
+      throw error;
+    }
   }
 
   #dispatch(delivery: Claimed): void {
@@ -397,55 +420,23 @@ class GroupConsumer {
     await this.#settle(delivery);
   }
 
+  /** Deletes handled deliveries that no claim carried, fenced on the attempts this consumer claimed. */
+  async #deleteAcknowledged(handled: Claimed[]): Promise<void> {
+    await this.#settings.pool.query(deleteHandled('$2', '$3'), [this.group, ...handledColumns(handled)]);
+  }
+
   /**
-   * Acknowledges (deletes) the delivery, fenced on the attempt this consumer claimed. The first of a quiet
-   * moment is deleted at once; those handled while that delete runs are deleted together after it, so a busy
-   * group pays one commit for many messages and an idle one waits for nothing.
+   * Acknowledges the delivery (its next claim, or a moment later a delete of its own, removes it; see
+   * Settlements), or fails it, fenced on the attempt this consumer claimed.
    */
-  #acknowledge(delivery: Claimed): Promise<void> {
-    return new Promise((acknowledged) => {
-      this.#acks.push({ delivery, acknowledged });
-      if (!this.#acking) void this.#deleteAcknowledged();
-    });
-  }
-
-  async #deleteAcknowledged(): Promise<void> {
-    this.#acking = true;
-    try {
-      while (this.#acks.length > 0) {
-        const batch = this.#acks.splice(0);
-        try {
-          await this.#settings.pool.query(
-            `DELETE FROM bus_deliveries d
-              USING unnest($2::bigint[], $3::int[]) AS handled(position, attempts)
-              WHERE d.group_name = $1 AND d.message_position = handled.position
-                AND d.attempts = handled.attempts`,
-            [
-              this.group,
-              batch.map(({ delivery }) => delivery.position),
-              batch.map(({ delivery }) => delivery.attempts),
-            ],
-          );
-        } catch (error) {
-          // Unacknowledged, the deliveries come back when their lease runs out; the inbox absorbs the repeat.
-          this.#settings.log.warn(
-            { err: error, group: this.group, messages: batch.length },
-            'acknowledging messages failed; they will be redelivered',
-          );
-        }
-        for (const { acknowledged } of batch) acknowledged();
-      }
-    } finally {
-      this.#acking = false;
-    }
-  }
-
-  /** Acknowledges the delivery, or fails it, fenced on the attempt this consumer claimed. */
   async #settle(
     delivery: Claimed,
     failure?: { dead: boolean; error: string; retryInMs?: number },
   ): Promise<void> {
-    if (failure === undefined) return this.#acknowledge(delivery);
+    if (failure === undefined) {
+      this.#acks.add(delivery);
+      return;
+    }
     try {
       await this.#settings.pool.query(
         `UPDATE bus_deliveries
@@ -490,6 +481,17 @@ class GroupConsumer {
     }
   }
 }
+
+/** Deletes the deliveries of the group `$1` handled at the attempts given, in the parameters named. */
+const deleteHandled = (positions: string, attempts: string) => `DELETE FROM bus_deliveries d
+    USING unnest(${positions}::bigint[], ${attempts}::int[]) AS handled(position, attempts)
+    WHERE d.group_name = $1 AND d.message_position = handled.position AND d.attempts = handled.attempts`;
+
+/** The parameters `deleteHandled` names: the deliveries' positions, and the attempts they were handled at. */
+const handledColumns = (handled: readonly Claimed[]) => [
+  handled.map((delivery) => delivery.position),
+  handled.map((delivery) => delivery.attempts),
+];
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -4,9 +4,9 @@ import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
-import { createPool, migrate, withTransaction, type Pool, type Transaction as PoolClient } from '../db.ts';
+import { createPool, migrate, withTransaction, type Pool } from '../db.ts';
 import { UpstreamUnavailableError } from '../resilience.ts';
-import { createTestDatabase, type TestDatabase } from '../testing.ts';
+import { countingCommits, createTestDatabase, type TestDatabase } from '../testing.ts';
 import {
   StepInProgress,
   StepRejected,
@@ -505,41 +505,3 @@ describe('saga runner', () => {
     });
   });
 });
-
-/**
- * The pool, counting the commits made through it: each statement outside a transaction is one, as PostgreSQL
- * counts them, and so is each COMMIT.
- */
-function countingCommits(pool: Pool): { pool: Pool; readonly commits: number } {
-  let commits = 0;
-  const countedClient = (client: PoolClient) =>
-    new Proxy(client, {
-      get(target, property) {
-        const value: unknown = Reflect.get(target, property);
-        if (property === 'query')
-          return (...args: Parameters<PoolClient['query']>) => {
-            if (args[0] === 'COMMIT') commits += 1;
-            return (target.query as (...a: unknown[]) => unknown)(...args);
-          };
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  const counted = new Proxy(pool, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property);
-      if (property === 'query')
-        return (...args: Parameters<Pool['query']>) => {
-          commits += 1;
-          return (target.query as (...a: unknown[]) => unknown)(...args);
-        };
-      if (property === 'connect') return async () => countedClient(await target.connect());
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return {
-    pool: counted,
-    get commits() {
-      return commits;
-    },
-  };
-}
