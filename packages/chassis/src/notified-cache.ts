@@ -14,7 +14,7 @@ import type { Worker } from './service.ts';
 const MAX_AGE_MS = 60_000;
 
 export interface NotifiedCacheOptions<V> {
-  /** Names the worker that listens, e.g. `users-cache`. */
+  /** Names the worker that listens, e.g. `account-cache`. */
   name: string;
   pool: Pool;
   /** The channel a trigger notifies with the key of each updated or deleted row as its payload. */
