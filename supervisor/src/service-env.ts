@@ -54,7 +54,7 @@ export function serviceEnvironment(
   const inherited = inheritedEnvironment(parent);
   return {
     ...inherited,
-    ...sharedMachineMemory(inherited.NODE_OPTIONS),
+    ...sharedMachineMemory(inherited),
     SOUK__PROFILE: 'local',
     SOUK__HTTP__PORT: String(settings.port),
     SOUK__REGISTRY: settings.registry,
@@ -71,12 +71,15 @@ export function serviceEnvironment(
  * The local profile runs every service on one machine, so each keeps its memory small. V8's young generation
  * stays at 2 MiB a semi-space (the default grows to 16 MiB; a service's requests die young, so the scavenges
  * stay cheap), and glibc hands large blocks (argon2's 19 MiB) back to the system when they are freed instead
- * of keeping them in its heaps: a fixed mmap threshold stops it raising the threshold past them.
+ * of keeping them in its heaps: a fixed mmap threshold stops it raising the threshold past them. Each service
+ * keeps at most 4 connections to the shared PostgreSQL (unless SOUK__DATABASE__POOL_SIZE says otherwise): its
+ * two cores run two statements at a time, and every connection is a server process of a few MiB.
  */
-function sharedMachineMemory(nodeOptions: string | undefined): NodeJS.ProcessEnv {
+function sharedMachineMemory(inherited: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
-    NODE_OPTIONS: [nodeOptions, '--max-semi-space-size=2'].filter(Boolean).join(' '),
+    NODE_OPTIONS: [inherited.NODE_OPTIONS, '--max-semi-space-size=2'].filter(Boolean).join(' '),
     MALLOC_MMAP_THRESHOLD_: '131072',
+    SOUK__DATABASE__POOL_SIZE: inherited.SOUK__DATABASE__POOL_SIZE ?? '4',
   };
 }
 

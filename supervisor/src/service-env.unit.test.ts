@@ -37,6 +37,7 @@ describe('a service environment', () => {
       LC_ALL: 'C.UTF-8',
       NODE_OPTIONS: '--max-old-space-size=256 --max-semi-space-size=2',
       MALLOC_MMAP_THRESHOLD_: '131072',
+      SOUK__DATABASE__POOL_SIZE: '4',
       SOUK__LOG__LEVEL: 'debug',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
@@ -61,6 +62,11 @@ describe('a service environment', () => {
       assert.equal(env.SOUK_ADMIN_PASSWORD, undefined, name);
       assert.equal(env.SOUK_ADMIN_EMAIL, undefined, name);
     }
+  });
+
+  it('when the shell sets the database pool size, then that wins over the small default', () => {
+    const env = serviceEnvironment('orders', { ...parent, SOUK__DATABASE__POOL_SIZE: '12' }, settings);
+    assert.equal(env.SOUK__DATABASE__POOL_SIZE, '12');
   });
 
   it('when a service owns no database, then it is given no database address', () => {

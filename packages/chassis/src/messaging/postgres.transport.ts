@@ -134,7 +134,9 @@ export class PostgresTransport implements MessageTransport {
     if (options.pool === undefined && options.url === undefined)
       throw new TypeError('PostgresTransport needs the bus database: url or pool');
     this.#ownsPool = options.pool === undefined;
-    this.#pool = options.pool ?? createPool(options.url!, { applicationName: 'souk-bus' });
+    // Its statements are short and few at a time (a claim per group, a publish, acknowledgements, one held for
+    // LISTEN); every connection more is a server process idling on the shared PostgreSQL.
+    this.#pool = options.pool ?? createPool(options.url!, { applicationName: 'souk-bus', max: 4 });
     if (this.#ownsPool)
       this.#pool.on('error', (error) => options.log.warn({ err: error }, 'idle bus connection failed'));
     this.#settings = {
