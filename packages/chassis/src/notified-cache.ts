@@ -68,7 +68,7 @@ export class NotifiedCache<V extends object> {
 
   /** The rows of those keys that exist: from memory when known, the rest from the database in one read. */
   async getMany(keys: readonly string[]): Promise<Map<string, V>> {
-    if (!this.#listening()) {
+    if (!this.#listener.listening) {
       this.#forgetAll();
       return new Map(await this.#load(keys));
     }
@@ -81,17 +81,12 @@ export class NotifiedCache<V extends object> {
     if (missing.length === 0) return found;
     const generation = this.#generation;
     const loaded = await this.#load(missing);
-    const fresh = generation === this.#generation && this.#listening();
+    const fresh = generation === this.#generation && this.#listener.listening;
     for (const [key, value] of loaded) {
       found.set(key, value);
       if (fresh) this.#entries.set(key, value);
     }
     return found;
-  }
-
-  /** PgListener polls more often exactly while its connection is down: then notifications may be missed. */
-  #listening(): boolean {
-    return this.#listener.pollInterval(Number.POSITIVE_INFINITY) === Number.POSITIVE_INFINITY;
   }
 
   #forget(key: string): void {

@@ -73,12 +73,17 @@ export class PgListener {
     this.#options = options;
   }
 
+  /** Whether the listen connection is up, so that notifications arrive; while it is not, some may be missed. */
+  get listening(): boolean {
+    return this.#client !== undefined;
+  }
+
   /**
    * How long a caller may sleep between polls: `safetyPollMs` while notifications arrive (the listen connection
    * is up), at most LISTEN_DOWN_POLL_MS while they may be missed.
    */
   pollInterval(safetyPollMs: number): number {
-    return this.#client !== undefined ? safetyPollMs : Math.min(safetyPollMs, LISTEN_DOWN_POLL_MS);
+    return this.listening ? safetyPollMs : Math.min(safetyPollMs, LISTEN_DOWN_POLL_MS);
   }
 
   start(): Promise<void> {
