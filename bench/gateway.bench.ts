@@ -6,19 +6,22 @@
 // (a bearer token verified, a per-user rate limit, a client's traceparent continued, breaker, proxy).
 // Then a fixed-rate client at half the gateway's capacity gives the latency it adds over a direct call.
 // Options: --duration S (per round, default 5), --rounds N (default 3), --connections N (default 32),
-// --cpu-prof (writes the gateway's CPU profile to bench/results/profiles/).
+// --cpu-prof (writes the gateway's CPU profile to bench/results/profiles/), --probe (reports, for each fixed-rate
+// phase, what each process did: CPU, time waiting for a core, GC pauses, event-loop stalls; see lib/phase-probe.ts).
 // Ports 17001 (upstream), 17002 (nginx), 17003 (gateway). Writes bench/results/gateway.svg.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '@souk/contracts';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { histogramSvg, histogramText, quantile } from './lib/chart.ts';
+import { schedstatReader, startPhaseProbe, type PhaseReport } from './lib/phase-probe.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
     'cpu-prof': { type: 'boolean', default: false },
+    probe: { type: 'boolean', default: false },
   },
 });
 const duration = Number(values.duration);
@@ -36,6 +40,11 @@ const PORTS = { upstream: 17001, nginx: 17002, gateway: 17003 } as const;
 const PRODUCT_PATH = '/api/products/5f0c6a4e-8f1d-4a57-9c1e-3f2b7d9e8a10';
 const say = (line: string) => console.log(`  ${line}`);
 const ms = (value: number) => Number(value.toFixed(2));
+const PHASE_PROBE = path.join(root, 'bench', 'lib', 'phase-probe.ts');
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
 
 /** One load target: where wrk points and the headers it sends. */
 interface Target {
@@ -74,10 +83,11 @@ async function main(): Promise<void> {
     .setExpirationTime('1h')
     .sign(privateKey);
 
-  console.log('Starting the static upstream, nginx and the gateway…');
-  await startUpstream(JSON.stringify(jwks));
-  await startNginx();
+  console.log(`Starting the static upstream, nginx and the gateway… (load average ${load()})`);
+  const upstream = await startUpstream(JSON.stringify(jwks));
+  const nginxServer = await startNginx();
   const gateway = await startGateway();
+  const probes = values.probe ? phaseProbes({ upstream, nginx: nginxServer, gateway }) : undefined;
 
   const targets: Target[] = [
     { name: 'direct', port: PORTS.upstream, headers: {} },
@@ -130,17 +140,20 @@ async function main(): Promise<void> {
   const fixed = new Map<string, number[]>();
   for (const target of [targets[0]!, targets[1]!, targets[2]!]) {
     await fixedRate(target, rate, 1); // warm the connections
+    await probes?.next();
     const latencies = (await fixedRate(target, rate, 2 * duration)).sort((a, b) => a - b);
+    const reports = await probes?.next();
     fixed.set(target.name, latencies);
     say(
       `${target.name.padEnd(20)} p50 ${ms(quantile(latencies, 0.5))} ms  p99 ${ms(quantile(latencies, 0.99))} ms  max ${ms(latencies.at(-1)!)} ms`,
     );
+    if (reports !== undefined) printReports(reports);
   }
   const p99 = (name: string) => quantile(fixed.get(name)!, 0.99);
   const p50 = (name: string) => quantile(fixed.get(name)!, 0.5);
 
   const summary = {
-    machine: `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown cpu'}`,
+    machine: `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown cpu'}, load average at the end ${load()}`,
     client: `wrk, ${connections} connections, 1 thread; ${rounds} interleaved rounds of ${duration} s, median round`,
     capacity: Object.fromEntries(
       Object.entries(capacity).map(([name, round]) => [
@@ -189,6 +202,82 @@ async function main(): Promise<void> {
   }
 }
 
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(' ')
+    .filter(Boolean)
+    .map(Number);
+}
+
+function probeFlags(): string[] {
+  return values.probe ? ['--import', PHASE_PROBE] : [];
+}
+
+function probeEnv(name: string): NodeJS.ProcessEnv {
+  return values.probe ? { SOUK_BENCH_PROBE_FILE: path.join(work, `probe-${name}.json`) } : {};
+}
+
+type ProbeReports = Record<string, PhaseReport | { runMs: number; waitMs: number }>;
+
+/**
+ * Every process of a fixed-rate phase, probed: `next()` ends a phase and starts the next. The gateway and the
+ * upstream report through their --import'ed probe, the bench's client through its own; nginx (C, one worker)
+ * only through its worker's schedstat.
+ */
+function phaseProbes(processes: Record<'upstream' | 'nginx' | 'gateway', ChildProcess>): {
+  next(): Promise<ProbeReports>;
+} {
+  const client = startPhaseProbe();
+  const [worker] = childrenOf(processes.nginx.pid!);
+  const nginxSchedstat = schedstatReader(`/proc/${worker}/schedstat`);
+  let nginxBefore = nginxSchedstat();
+  let phase = 0;
+  const remote = async (name: 'upstream' | 'gateway'): Promise<PhaseReport> => {
+    processes[name].kill('SIGUSR2');
+    const file = path.join(work, `probe-${name}.json`);
+    for (;;) {
+      // Absent before the first report, and possibly half-written while the probe writes it.
+      const report = await readFile(file, 'utf8')
+        .then((text) => JSON.parse(text) as PhaseReport)
+        .catch(() => undefined);
+      if (report?.phase === phase) return report;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  return {
+    async next() {
+      const nginxNow = nginxSchedstat();
+      const reports: ProbeReports = {
+        client: client.next(),
+        upstream: await remote('upstream'),
+        gateway: await remote('gateway'),
+        nginx: { runMs: nginxNow[0] - nginxBefore[0], waitMs: nginxNow[1] - nginxBefore[1] },
+      };
+      nginxBefore = nginxNow;
+      phase++;
+      return reports;
+    },
+  };
+}
+
+function printReports(reports: ProbeReports): void {
+  for (const [name, report] of Object.entries(reports)) {
+    const cpu = `main thread ran ${Math.round(report.runMs)} ms, waited for a core ${Math.round(report.waitMs)} ms`;
+    if (!('stalls' in report)) {
+      say(`  ${name.padEnd(9)}${cpu}`);
+      continue;
+    }
+    const { scavenges, markCompacts, stalls } = report;
+    say(
+      `  ${name.padEnd(9)}${cpu}; CPU ${Math.round(report.cpuMs)} ms; scavenges ${scavenges.count} (${Math.round(scavenges.totalMs)} ms, max ${ms(scavenges.maxMs)}), mark-compacts ${markCompacts.count} (max ${ms(markCompacts.maxMs)} ms)`,
+    );
+    say(
+      `           loop stalls > 5 ms: ${stalls.count}, ${Math.round(stalls.totalMs)} ms (waiting for a core ${Math.round(stalls.waitMs)}, GC ${Math.round(stalls.gcMs)}); largest ${stalls.largest.join(', ')}`,
+    );
+  }
+}
+
 /** Starts a child and remembers it, so that it is stopped whatever happens. */
 function start(command: string, args: string[], env: NodeJS.ProcessEnv, ipc = false): ChildProcess {
   const child = spawn(command, args, {
@@ -200,18 +289,19 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv, ipc = fa
   return child;
 }
 
-async function startUpstream(jwks: string): Promise<void> {
+async function startUpstream(jwks: string): Promise<ChildProcess> {
   const child = start(
     process.execPath,
-    [path.join(root, 'bench', 'lib', 'static-upstream.ts'), String(PORTS.upstream)],
-    { ...process.env, SOUK_BENCH_JWKS: jwks },
+    [...probeFlags(), path.join(root, 'bench', 'lib', 'static-upstream.ts'), String(PORTS.upstream)],
+    { ...process.env, SOUK_BENCH_JWKS: jwks, ...probeEnv('upstream') },
     true,
   );
   await once(child, 'message');
+  return child;
 }
 
 /** Debian's nginx as a reverse proxy tuned the usual way: one worker, a keep-alive pool, no access log. */
-async function startNginx(): Promise<void> {
+async function startNginx(): Promise<ChildProcess> {
   const conf = path.join(work, 'nginx.conf');
   await writeFile(
     conf,
@@ -241,8 +331,9 @@ http {
 }
 `,
   );
-  start('nginx', ['-p', work, '-c', conf, '-e', `${work}/nginx-error.log`], process.env);
+  const child = start('nginx', ['-p', work, '-c', conf, '-e', `${work}/nginx-error.log`], process.env);
   await waitForPort(PORTS.nginx);
+  return child;
 }
 
 async function startGateway(): Promise<ChildProcess> {
@@ -253,6 +344,7 @@ async function startGateway(): Promise<ChildProcess> {
     process.execPath,
     [
       ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : []),
+      ...probeFlags(),
       path.join(root, 'services', 'gateway', 'src', 'main.ts'),
     ],
     {
@@ -267,6 +359,7 @@ async function startGateway(): Promise<ChildProcess> {
       SOUK__LOG__LEVEL: 'warn',
       // One client from one IP sends every request: a limit it never reaches, still counted per request.
       SOUK__RATE_LIMIT__MAX: '1000000000',
+      ...probeEnv('gateway'),
     },
   );
   await waitFor(async () => (await fetch(`http://127.0.0.1:${PORTS.gateway}/health/ready`)).ok);
