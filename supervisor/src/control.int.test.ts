@@ -87,6 +87,16 @@ describe("the supervisor's control endpoint (the break panel)", () => {
     assert.equal((await ask('POST', '/break', { action: 'explode' })).status, 400);
   });
 
+  it('when the body is over 10,000 characters, then 413 with a reason, and the connection is not reset', async () => {
+    const answered = await ask('POST', '/break', {
+      action: 'stop',
+      service: 'orders',
+      padding: 'x'.repeat(20_000),
+    });
+    assert.equal(answered.status, 413);
+    assert.match(String(answered.body.detail), /over 10000 characters/);
+  });
+
   it("when asked to drop the broker's connections, then every connection to the bus database is ended", async () => {
     const client = new pg.Client({ connectionString: bus.url });
     const ended = new Promise<Error>((resolve) => client.on('error', resolve));

@@ -69,7 +69,9 @@ async function handle(request: IncomingMessage, options: ControlOptions): Promis
   let body: { action?: string; service?: string };
   try {
     body = JSON.parse(await text(request)) as typeof body;
-  } catch {
+  } catch (error) {
+    if (error instanceof BodyTooLarge)
+      return [413, { detail: `The body is over ${MAX_BODY_CHARACTERS} characters.` }];
     return [400, { detail: 'The body is not JSON.' }];
   }
   if (body.action === 'drop-broker-connections') {
@@ -102,15 +104,24 @@ async function dropBusConnections(busUrl: string): Promise<number> {
   }
 }
 
+/** A control request's body is a few words of JSON; anything longer is refused (and read to its end, unkept). */
+const MAX_BODY_CHARACTERS = 10_000;
+
+class BodyTooLarge extends Error {}
+
 function text(request: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
-    let data = '';
+    let data: string | undefined = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => {
+      if (data === undefined) return;
       data += chunk;
-      if (data.length > 10_000) request.destroy(new Error('body too large'));
+      if (data.length > MAX_BODY_CHARACTERS) data = undefined;
     });
-    request.on('end', () => resolve(data === '' ? '{}' : data));
+    request.on('end', () => {
+      if (data === undefined) reject(new BodyTooLarge());
+      else resolve(data === '' ? '{}' : data);
+    });
     request.on('error', reject);
   });
 }
