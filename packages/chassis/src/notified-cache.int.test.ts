@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Pool } from './db.ts';
-import { eventually, recordingLogger, testPool } from './messaging/test-helpers.ts';
+import { eventually, recordingLogger } from './messaging/test-helpers.ts';
 import { NotifiedCache } from './notified-cache.ts';
-import { createTestDatabase, type TestDatabase } from './testing.ts';
+import { createTestDatabase, testPool, type TestDatabase } from './testing.ts';
 
 describe('NotifiedCache', () => {
   let database: TestDatabase;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Pool, Queryable } from './db.ts';
-import { eventually, recordingLogger, testPool } from './messaging/test-helpers.ts';
+import { eventually, recordingLogger } from './messaging/test-helpers.ts';
 import { RetentionWorker, type RetentionRule } from './retention.ts';
-import { createTestDatabase, type TestDatabase } from './testing.ts';
+import { createTestDatabase, testPool, type TestDatabase } from './testing.ts';
 
 describe('retention', () => {
   let database: TestDatabase;

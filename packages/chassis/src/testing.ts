@@ -12,7 +12,7 @@ import { freePort } from './net.ts';
 
 export { freePort };
 import type { ConfigSource } from './config.ts';
-import type { Pool, Transaction } from './db.ts';
+import { createPool, type Pool, type Transaction } from './db.ts';
 
 /** The machine's PostgreSQL, where tests look when SOUK_TEST_DATABASE_URL names no other. */
 export const DEFAULT_TEST_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -274,11 +274,27 @@ export const MALFORMED_REQUESTS = [
 ] as const;
 
 /**
+ * A pool for a test database. `pool.end()` resolves before its sockets are closed, so dropping the database
+ * right after can kill a connection still closing; that error is expected and must not crash the run.
+ */
+export function testPool(url: string, max = 10): Pool {
+  const pool = createPool(url, { max });
+  pool.on('error', () => {});
+  return pool;
+}
+
+/**
  * The pool, counting the commits made through it: each statement outside a transaction is one, as PostgreSQL
  * counts them, and so is each COMMIT.
  */
-export function countingCommits(pool: Pool): { pool: Pool; readonly commits: number } {
+export function countingCommits(pool: Pool): {
+  pool: Pool;
+  readonly commits: number;
+  /** The statements run outside a transaction, each its own commit, in order. */
+  readonly autocommitted: readonly string[];
+} {
   let commits = 0;
+  const autocommitted: string[] = [];
   const countedClient = (client: Transaction) =>
     new Proxy(client, {
       get(target, property) {
@@ -297,6 +313,7 @@ export function countingCommits(pool: Pool): { pool: Pool; readonly commits: num
       if (property === 'query')
         return (...args: Parameters<Pool['query']>) => {
           commits += 1;
+          autocommitted.push(typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text);
           return (target.query as (...a: unknown[]) => unknown)(...args);
         };
       if (property === 'connect') return async () => countedClient(await target.connect());
@@ -308,5 +325,6 @@ export function countingCommits(pool: Pool): { pool: Pool; readonly commits: num
     get commits() {
       return commits;
     },
+    autocommitted,
   };
 }

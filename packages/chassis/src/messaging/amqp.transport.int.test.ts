@@ -9,6 +9,7 @@ import {
   createTestDatabase,
   skipWithoutRabbitMq,
   TEST_AMQP_URL as AMQP_URL,
+  testPool,
   type TestDatabase,
 } from '../testing.ts';
 import {
@@ -20,7 +21,7 @@ import {
 import { createEnvelope } from './envelope.ts';
 import { consumeOnce } from './inbox.ts';
 import { MESSAGING_MIGRATIONS, Outbox, OutboxRelay } from './outbox.ts';
-import { eventually, recordingLogger, testPool } from './test-helpers.ts';
+import { eventually, recordingLogger } from './test-helpers.ts';
 import type { Envelope } from './transport.ts';
 
 const run = promisify(execFile);

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { migrate, type Pool, type Transaction } from '../db.ts';
-import { createTestDatabase, type TestDatabase } from '../testing.ts';
+import { createTestDatabase, testPool, type TestDatabase } from '../testing.ts';
 import { activeTraceId, contextFromTraceparent, inSpan } from '../tracing/tracer.ts';
 import { createEnvelope } from './envelope.ts';
 import { batchedConsumeOnce, consumeOnce, once, pruneInbox } from './inbox.ts';
 import { MESSAGING_MIGRATIONS } from './outbox.ts';
-import { testPool } from './test-helpers.ts';
 
 describe('inbox', () => {
   let database: TestDatabase;

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { withTransaction, type Pool } from '../db.ts';
-import { createTestDatabase, type TestDatabase } from '../testing.ts';
+import { createTestDatabase, testPool, type TestDatabase } from '../testing.ts';
 import { createEnvelope } from './envelope.ts';
 import { once } from './inbox.ts';
 import { createMessaging, type Messaging } from './messaging.ts';
-import { eventually, recordingLogger, testPool } from './test-helpers.ts';
+import { eventually, recordingLogger } from './test-helpers.ts';
 import type { Envelope } from './transport.ts';
 
 describe('createMessaging on the postgres transport', () => {

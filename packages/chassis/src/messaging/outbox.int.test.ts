@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { migrate, withTransaction, type Pool } from '../db.ts';
-import { countingCommits, createTestDatabase, type TestDatabase } from '../testing.ts';
+import { countingCommits, createTestDatabase, testPool, type TestDatabase } from '../testing.ts';
 import { MESSAGING_MIGRATIONS, Outbox, OutboxRelay, outboxStats, pruneSentOutbox } from './outbox.ts';
-import { eventually, recordingLogger, testPool } from './test-helpers.ts';
+import { eventually, recordingLogger } from './test-helpers.ts';
 import { UnpublishableMessageError, type Envelope, type MessageTransport } from './transport.ts';
 
 /** A transport that records what it was asked to publish; `fail` and `gate` script its behaviour. */

@@ -1,7 +1,6 @@
-// Shared by the messaging tests: a logger that keeps its lines, polling for an eventual condition, test pools.
+// Shared by the messaging tests: a logger that keeps its lines, and polling for an eventual condition.
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { createPool, type Pool } from '../db.ts';
 import type { Logger } from '../logger.ts';
 
 export interface RecordingLogger {
@@ -35,14 +34,4 @@ export async function eventually(
     if (Date.now() > deadline) throw new Error(`timed out: ${message}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/**
- * A pool for a test database. `pool.end()` resolves before its sockets are closed, so dropping the database
- * right after can kill a connection still closing; that error is expected and must not crash the run.
- */
-export function testPool(url: string, max = 10): Pool {
-  const pool = createPool(url, { max });
-  pool.on('error', () => {});
-  return pool;
 }

@@ -5,13 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   IDEMPOTENCY_MIGRATIONS,
-  createPool,
   isUniqueViolation,
   migrate,
   withTransaction,
   type Pool,
 } from '@souk/chassis';
-import { createTestDatabase, type TestDatabase } from '@souk/chassis/testing';
+import { createTestDatabase, testPool, type TestDatabase } from '@souk/chassis/testing';
 
 describe('payments schema', () => {
   let database: TestDatabase;
@@ -19,7 +18,7 @@ describe('payments schema', () => {
 
   before(async () => {
     database = await createTestDatabase('payments_schema');
-    pool = createPool(database.url, { max: 2 });
+    pool = testPool(database.url, 2);
     await migrate(pool, IDEMPOTENCY_MIGRATIONS);
     await migrate(pool, new URL('./migrations/', import.meta.url));
   });
