@@ -521,24 +521,18 @@ async function messagingView(_match, query, signal, title) {
       state.parked.length === 0
         ? h('p', {}, 'None.')
         : [
-            h(
-              'table',
-              {},
-              h(
-                'tbody',
-                {},
-                state.parked.map((event) =>
-                  h(
-                    'tr',
-                    {},
-                    h('td', { class: 'mono' }, event.id),
-                    h('td', {}, event.type),
-                    h('td', {}, event.lastError ?? ''),
-                    h('td', {}, formatTime(event.parkedAt)),
-                  ),
-                ),
-              ),
-            ),
+            dataTable({
+              caption: 'Parked events',
+              captionHidden: true,
+              columns: ['Event', 'Type', 'Last error', 'Parked'],
+              rows: state.parked,
+              cells: (event) => [
+                h('td', { class: 'mono' }, event.id),
+                h('td', {}, event.type),
+                h('td', {}, event.lastError ?? ''),
+                h('td', {}, formatTime(event.parkedAt)),
+              ],
+            }),
             h(
               'button',
               { type: 'button', onclick: () => act(`${base}/parked/release`, {}, 'Parked events released.') },
@@ -556,41 +550,35 @@ async function messagingView(_match, query, signal, title) {
               group.items.length === 0
                 ? h('p', {}, 'None.')
                 : [
-                    h(
-                      'table',
-                      {},
-                      h(
-                        'tbody',
-                        {},
-                        group.items.map((item) =>
+                    dataTable({
+                      caption: `Dead letters of ${group.group}`,
+                      captionHidden: true,
+                      columns: ['Event', 'Type', 'Attempts', 'Last error', 'Action'],
+                      rows: group.items,
+                      cells: (item) => [
+                        h('td', { class: 'mono' }, item.envelope.id),
+                        h('td', {}, item.envelope.type),
+                        h('td', {}, String(item.attempts)),
+                        h('td', {}, item.lastError ?? '–'),
+                        h(
+                          'td',
+                          {},
                           h(
-                            'tr',
-                            {},
-                            h('td', { class: 'mono' }, item.envelope.id),
-                            h('td', {}, item.envelope.type),
-                            h('td', {}, `${item.attempts} attempts`),
-                            h('td', {}, item.lastError ?? '–'),
-                            h(
-                              'td',
-                              {},
-                              h(
-                                'button',
-                                {
-                                  type: 'button',
-                                  onclick: () =>
-                                    act(
-                                      `${base}/dead-letters/replay`,
-                                      { group: group.group, ids: [item.envelope.id] },
-                                      'Replayed.',
-                                    ),
-                                },
-                                'Replay',
-                              ),
-                            ),
+                            'button',
+                            {
+                              type: 'button',
+                              onclick: () =>
+                                act(
+                                  `${base}/dead-letters/replay`,
+                                  { group: group.group, ids: [item.envelope.id] },
+                                  'Replayed.',
+                                ),
+                            },
+                            'Replay',
                           ),
                         ),
-                      ),
-                    ),
+                      ],
+                    }),
                     h(
                       'button',
                       {
