@@ -9,7 +9,8 @@
 // --cpu-prof (writes the gateway's CPU profile to bench/results/profiles/), --probe (reports, for each fixed-rate
 // phase, what each process did: CPU, time waiting for a core, GC pauses, event-loop stalls; see lib/phase-probe.ts),
 // --pin (the bench at nice -10, and in the fixed-rate phase the proxies on a core of their own; README's
-// Performance → Gateway says what it changed).
+// Performance → Gateway says what it changed), --body-bytes N (the product answered is padded to N bytes: how the
+// gateway, which collects an upstream's answer before sending it on, keeps up with nginx as answers grow).
 // Ports 17001 (upstream), 17002 (nginx), 17003 (gateway). Writes bench/results/gateway.svg.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     probe: { type: 'boolean', default: false },
     pin: { type: 'boolean', default: false },
+    'body-bytes': { type: 'string', default: '0' },
   },
 });
 const duration = Number(values.duration);
@@ -338,7 +340,12 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv, ipc = fa
 async function startUpstream(jwks: string): Promise<ChildProcess> {
   const child = start(
     process.execPath,
-    [...probeFlags(), path.join(root, 'bench', 'lib', 'static-upstream.ts'), String(PORTS.upstream)],
+    [
+      ...probeFlags(),
+      path.join(root, 'bench', 'lib', 'static-upstream.ts'),
+      String(PORTS.upstream),
+      values['body-bytes'],
+    ],
     { ...process.env, SOUK_BENCH_JWKS: jwks, ...probeEnv('upstream') },
     true,
   );

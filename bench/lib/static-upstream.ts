@@ -5,19 +5,28 @@
 import { createServer } from 'node:http';
 
 const port = Number(process.argv[2]);
+/** The size of the product's answer: at least its own, padded (its description) up to this many bytes. */
+const bodyBytes = Number(process.argv[3] ?? 0);
 const jwks = Buffer.from(process.env.SOUK_BENCH_JWKS ?? '{"keys":[]}');
-const product = Buffer.from(
-  JSON.stringify({
-    id: '5f0c6a4e-8f1d-4a57-9c1e-3f2b7d9e8a10',
-    sku: 'LANTERN-1',
-    name: 'Benchmark lantern',
-    description: 'A lantern that lights the benchmark.',
-    price: { amount: 1999, currency: 'USD' },
-    stock: 1000,
-    createdAt: '2026-12-01T00:00:00.000Z',
-    updatedAt: '2026-12-01T00:00:00.000Z',
-  }),
-);
+const productWith = (description: string) =>
+  Buffer.from(
+    JSON.stringify({
+      id: '5f0c6a4e-8f1d-4a57-9c1e-3f2b7d9e8a10',
+      sku: 'LANTERN-1',
+      name: 'Benchmark lantern',
+      description,
+      price: { amount: 1999, currency: 'USD' },
+      stock: 1000,
+      createdAt: '2026-12-01T00:00:00.000Z',
+      updatedAt: '2026-12-01T00:00:00.000Z',
+    }),
+  );
+const description = 'A lantern that lights the benchmark.';
+const natural = productWith(description);
+const product =
+  bodyBytes > natural.length
+    ? productWith(description.padEnd(description.length + bodyBytes - natural.length, '.'))
+    : natural;
 const json = (length: number) => ({ 'content-type': 'application/json', 'content-length': length });
 
 createServer({ keepAliveTimeout: 60_000 }, (request, response) => {
