@@ -3,8 +3,9 @@
 // --transport amqp) and, with --fleet, the fleet as `npm run start:fleet` runs it (2 instances of each service and
 // 2 gateways on PostgreSQL, RabbitMQ, Redis and etcd), one after the other in the same run.
 // Options: --orders N (default 600), --concurrency N (default 24), --transport postgres|amqp, --fleet,
-// --idle-seconds N (default 20), --profile DIR (CPU profiles of the services in DIR, summarised by
-// bench/cpu-profile-summary.ts, and PostgreSQL's statements by time and by calls per order, from pg_stat_statements).
+// --idle-seconds N (default 20), --settle-seconds N (the memory read again after N quiet seconds at the end),
+// --profile DIR (CPU profiles of the services in DIR, summarised by bench/cpu-profile-summary.ts, and PostgreSQL's
+// statements by time and by calls per order, from pg_stat_statements).
 // On the local profile it also prints the cold start, the idle shop's commits and CPU, and PostgreSQL commits and
 // CPU per order (all databases, from pg_stat_database, less the idle rate and the bench's own queries).
 // Writes a latency histogram per profile to bench/results/orders-<profile>.svg.
@@ -27,10 +28,12 @@ const { values } = parseArgs({
     transport: { type: 'string', default: 'postgres' },
     fleet: { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '20' },
+    'settle-seconds': { type: 'string', default: '0' },
     profile: { type: 'string' },
   },
 });
 const idleSeconds = Number(values['idle-seconds']);
+const settleSeconds = Number(values['settle-seconds']);
 const totalOrders = Number(values.orders);
 const concurrency = Number(values.concurrency);
 const transport = values.transport === 'amqp' ? 'amqp' : 'postgres';
@@ -398,6 +401,7 @@ async function measure(target: Target) {
     ...(probe
       ? { memoryMiBByProcess: { atRest: memoryAtRest, afterTheRun: await probe.memoryByProcess() } }
       : {}),
+    ...(settleSeconds > 0 ? await settledMemory(target, probe) : {}),
     loadAverage: { beforeCapacity: Number(loadBefore.toFixed(1)), atEnd: Number(loadavg()[0]!.toFixed(1)) },
   };
   console.log(`\n${JSON.stringify(summary, null, 2)}\n`);
@@ -410,6 +414,17 @@ async function measure(target: Target) {
   );
   console.log(`Chart: ${path.relative(process.cwd(), file)}`);
   return summary;
+}
+
+/** The memory once the shop has had `settleSeconds` with nothing to do after the run: what it gives back. */
+async function settledMemory(target: Target, probe: ShopProbe | undefined) {
+  console.log(`settling: ${settleSeconds} s with nothing to do`);
+  await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000));
+  const memory = await target.memory();
+  return {
+    memoryMiBSettled: memory ? Math.round(memory.bytes / 2 ** 20) : undefined,
+    ...(probe ? { memoryMiBByProcessSettled: await probe.memoryByProcess() } : {}),
+  };
 }
 
 type Api = (
