@@ -25,10 +25,6 @@ export class Settlements<T> {
     this.#options = options;
   }
 
-  get size(): number {
-    return this.#items.length;
-  }
-
   add(item: T): void {
     this.#items.push(item);
     this.#timer ??= setTimeout(() => void this.flush(), this.#options.withinMs);
